@@ -1,0 +1,69 @@
+# ec2boot: build, test, demo, benchmarks, packages.
+# Everything runs from a fresh Debian 12 machine: `sudo make check` installs what
+# the tests need and runs them; `make demo` needs nothing but Go.
+
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+GO       ?= go
+BIN      := bin
+TOOLS    := $(CURDIR)/.tools/bin
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+# Test peers and tools the project installs for itself come first on PATH.
+export PATH := $(TOOLS):$(PATH)
+export CGO_ENABLED := 0
+
+AEMM_VERSION := v1.13.0
+NFPM_VERSION := v2.45.2
+
+.PHONY: all build testpeers tools deps check test test-short lint fuzz demo bench package clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ec2boot ./cmd/ec2boot
+	@size=$$(stat -c %s $(BIN)/ec2boot); echo "$(BIN)/ec2boot: $$size bytes"; \
+	  test $$size -lt 8388608 || { echo "binary is over 8 MiB"; exit 1; }
+
+testpeers:
+	$(GO) build -trimpath -o $(BIN)/ec2boot-testpeers ./cmd/ec2boot-testpeers
+
+# Go tools from the module proxy, pinned, installed into .tools/bin.
+tools: $(TOOLS)/ec2-metadata-mock $(TOOLS)/nfpm
+$(TOOLS)/ec2-metadata-mock:
+	GOBIN=$(TOOLS) $(GO) install github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@$(AEMM_VERSION)
+$(TOOLS)/nfpm:
+	GOBIN=$(TOOLS) $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+
+# System packages the tests use as real peers (needs root).
+deps: tools
+	scripts/install-deps.sh
+
+# README's test command: install what the tests need, then run them all.
+check: deps lint test
+
+test: build testpeers
+	$(GO) test -count=1 -timeout 45m ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Each fuzz target for a short while (the corpus under testdata/fuzz is replayed by `make test`).
+FUZZTIME ?= 20s
+fuzz:
+	scripts/fuzz-all.sh $(FUZZTIME)
+
+# README's first command: the whole boot job against local peers, no AWS needed.
+demo: build testpeers $(TOOLS)/ec2-metadata-mock
+	scripts/demo.sh
+
+bench: build testpeers tools
+	scripts/bench.sh
+
+package: build $(TOOLS)/nfpm
+	scripts/package.sh $(VERSION)
+
+clean:
+	rm -rf $(BIN) dist demo/root demo/run

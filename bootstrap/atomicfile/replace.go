@@ -1,0 +1,100 @@
+package atomicfile
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// replace writes data to a new temporary file next to path, gives it its
+// final metadata and renames it over path.
+func replace(path string, data []byte, old fs.FileInfo, m meta, opt Options) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp := filepath.Join(dir, tempName(base))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: create temporary file: %w", path, err)
+	}
+	renamed := false
+	defer func() {
+		f.Close()
+		if !renamed {
+			os.Remove(tmp)
+		}
+	}()
+	// Metadata first, so the file is never visible with the wrong owner,
+	// label or mode, not even for the moment after the rename.
+	if err := setMeta(f, m, true, false); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if old != nil {
+		if err := copyXattrs(path, f); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	if err := setMeta(f, m, false, true); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: fsync: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if opt.Check != nil {
+		if err := opt.Check(tmp); err != nil {
+			return fmt.Errorf("write %s: check refused the new content: %w", path, err)
+		}
+	}
+	if opt.beforeRename != nil {
+		opt.beforeRename(tmp)
+	}
+	if err := unchangedSince(path, old, opt.Expect); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: rename: %w", path, err)
+	}
+	renamed = true
+	return syncDir(dir)
+}
+
+// unchangedSince re-checks, just before the rename, that nobody replaced or
+// edited the file since we (and the caller) looked at it.
+func unchangedSince(path string, old fs.FileInfo, expect *Snapshot) error {
+	st, err := os.Lstat(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err != nil {
+		st = nil
+	}
+	ours := &Snapshot{}
+	if old != nil {
+		ours = snapshotOf(old)
+	}
+	if !ours.matches(st) || expect != nil && !expect.matches(st) {
+		return fmt.Errorf("write %s: %w", path, ErrChangedUnderneath)
+	}
+	return nil
+}
+
+func tempName(base string) string {
+	b := make([]byte, tempRandBytes)
+	_, _ = rand.Read(b)
+	return "." + base + TempMarker + hex.EncodeToString(b)
+}
+
+const tempRandBytes = 6

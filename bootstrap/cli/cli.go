@@ -1,0 +1,46 @@
+// Package cli implements ec2boot's commands on top of the bootstrap
+// packages. cmd/ec2boot parses the command line and calls these.
+package cli
+
+import (
+	"io"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ec2boot/ec2boot/bootstrap/clock"
+	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+	"github.com/ec2boot/ec2boot/bootstrap/run"
+)
+
+// Exit codes, as documented in docs/usage.md.
+const (
+	ExitOK         = run.ExitOK
+	ExitUsage      = run.ExitInvalid
+	ExitStepFailed = run.ExitStepFailed
+	ExitNoMetadata = run.ExitNoMetadata
+	ExitDegraded   = run.ExitDegraded
+	ExitLocked     = run.ExitLocked
+)
+
+// Globals are the flags and environment every command sees.
+type Globals struct {
+	Root         string
+	ConfigPath   string
+	IMDSEndpoint string
+	// LookupEnv reads the process environment (the AWS SDK's IMDS variables).
+	LookupEnv func(string) (string, bool)
+	Stdout    io.Writer
+	Log       zerolog.Logger
+	Version   string
+	// Clock defaults to the real one.
+	Clock clock.Clock
+}
+
+func (g *Globals) root() hostfs.Root { return hostfs.Root(g.Root) }
+
+func (g *Globals) clock() clock.Clock {
+	if g.Clock == nil {
+		return clock.Real{}
+	}
+	return g.Clock
+}

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/ec2boot/ec2boot/bootstrap/config"
+	"github.com/ec2boot/ec2boot/bootstrap/facts"
+)
+
+// Facts is `ec2boot facts [--json]`.
+func Facts(ctx context.Context, g *Globals, asJSON bool) int {
+	md, code, err := newMetadata(g)
+	if err != nil {
+		g.Log.Error().Msg(err.Error())
+		return code
+	}
+	local, problems := config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, nil)
+	if err := problems.Err(); err != nil {
+		g.Log.Error().Msg(err.Error())
+		return ExitUsage
+	}
+	f, err := md.Facts(ctx, local.IMDS)
+	if err != nil {
+		g.Log.Error().Msg(err.Error())
+		return ExitNoMetadata
+	}
+	if asJSON {
+		enc := json.NewEncoder(g.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(f); err != nil {
+			return ExitStepFailed
+		}
+		return ExitOK
+	}
+	printFacts(g.Stdout, f)
+	return ExitOK
+}
+
+func printFacts(w io.Writer, f *facts.Facts) {
+	addr := func(kind string) string {
+		if a, ok := f.Address(kind); ok {
+			return a.String()
+		}
+		return "(none)"
+	}
+	rows := [][2]string{
+		{"instance-id", f.InstanceID},
+		{"image-id", f.ImageID},
+		{"instance-type", f.InstanceType},
+		{"region", f.Region},
+		{"availability-zone", f.AvailabilityZone},
+		{"local-ipv4", addr(facts.LocalIPv4)},
+		{"public-ipv4", addr(facts.PublicIPv4)},
+		{"ipv6", addr(facts.IPv6)},
+		{"local-hostname", f.LocalHostname},
+		{"public-hostname", f.PublicHostname},
+		{"mac", f.MAC},
+	}
+	var devs []string
+	for name, dev := range f.BlockDevices {
+		devs = append(devs, name+"="+dev)
+	}
+	sort.Strings(devs)
+	rows = append(rows, [2]string{"block-devices", strings.Join(devs, " ")})
+	rows = append(rows, [2]string{"instance-stores", strings.Join(f.InstanceStores, " ")})
+	if f.Degraded != "" {
+		rows = append(rows, [2]string{"degraded", f.Degraded})
+	}
+	for _, r := range rows {
+		v := r[1]
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(w, "%-18s %s\n", r[0]+":", v)
+	}
+}

@@ -1,0 +1,212 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Source is one TOML document and the name it is reported under.
+type Source struct {
+	Name string // "user-data", or the local file's path
+	Data []byte
+}
+
+// Load parses the sources, lowest precedence first (the local file, then
+// user-data), merges them and validates the result. Tables merge key by key;
+// a later source's value (including a whole array) replaces an earlier one.
+// The returned problems include warnings even when the config is usable;
+// the config is nil when there is any error.
+func Load(sources ...Source) (*Config, Problems) {
+	var problems Problems
+	var maps []map[string]any
+	var located []locatedSource
+	for _, src := range sources {
+		m, ps := parseSource(src)
+		problems = append(problems, ps...)
+		if m != nil {
+			maps = append(maps, m)
+			located = append(located, locatedSource{name: src.Name, keys: keyPositions(src.Data)})
+		}
+	}
+	if len(problems.Errors()) > 0 {
+		problems.sort()
+		return nil, problems
+	}
+	merged := map[string]any{}
+	for _, m := range maps {
+		mergeInto(merged, m)
+	}
+	cfg := &Config{}
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(merged); err != nil {
+		return nil, append(problems, Problem{Message: fmt.Sprintf("merging configuration: %v", err)})
+	}
+	if _, err := toml.Decode(buf.String(), cfg); err != nil {
+		return nil, append(problems, Problem{Message: fmt.Sprintf("merging configuration: %v", err)})
+	}
+	cfg.setDefaults()
+	v := &validator{locate: locator(located)}
+	cfg.validate(v)
+	problems = append(problems, v.problems...)
+	problems.sort()
+	if len(problems.Errors()) > 0 {
+		return nil, problems
+	}
+	return cfg, problems
+}
+
+// LoadFiles reads a local config file (missing is fine: it is optional) and
+// loads it under the user-data TOML, which may be nil.
+func LoadFiles(localPath, localName string, userData []byte) (*Config, Problems) {
+	var sources []Source
+	b, err := os.ReadFile(localPath)
+	switch {
+	case err == nil:
+		sources = append(sources, Source{Name: localName, Data: b})
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, Problems{{Source: localName, Message: err.Error()}}
+	}
+	if userData != nil {
+		sources = append(sources, Source{Name: "user-data", Data: userData})
+	}
+	return Load(sources...)
+}
+
+// parseSource checks one document on its own: syntax, types and unknown keys.
+func parseSource(src Source) (map[string]any, Problems) {
+	var problems Problems
+	var m map[string]any
+	if _, err := toml.Decode(string(src.Data), &m); err != nil {
+		return nil, Problems{tomlProblem(src.Name, err, keyIndex{})}
+	}
+	keys := keyPositions(src.Data)
+	var probe Config
+	md, err := toml.Decode(string(src.Data), &probe)
+	if err != nil {
+		return nil, Problems{tomlProblem(src.Name, err, keys)}
+	}
+	undecoded := map[string]bool{}
+	for _, k := range md.Undecoded() {
+		undecoded[keyString(k)] = true
+	}
+	for _, k := range md.Undecoded() {
+		if isUnderVars(k) || underUnknown(k, undecoded) {
+			continue
+		}
+		path := keyString(k)
+		for _, pos := range keys.all(path) {
+			problems = append(problems, Problem{Source: src.Name, Line: pos.line, Column: pos.col, Key: pos.key, Message: "unknown key"})
+		}
+		if len(keys.all(path)) == 0 {
+			problems = append(problems, Problem{Source: src.Name, Key: path, Message: "unknown key"})
+		}
+	}
+	return m, problems
+}
+
+// underUnknown reports whether a parent of k is itself an unknown key: a
+// misspelt table is one problem, not one per key inside it.
+func underUnknown(k toml.Key, undecoded map[string]bool) bool {
+	for i := 1; i < len(k); i++ {
+		if undecoded[keyString(k[:i])] {
+			return true
+		}
+	}
+	return false
+}
+
+// vars is free-form: user variables for templates.
+func isUnderVars(k toml.Key) bool { return len(k) > 0 && k[0] == "vars" }
+
+func keyString(k toml.Key) string {
+	parts := make([]string, len(k))
+	for i, p := range k {
+		parts[i] = p
+	}
+	return strings.Join(parts, ".")
+}
+
+// typeError matches the decoder's type errors, which carry the line and key
+// only in their text: `toml: line 2 (last key "disk.warn_percent"): ...`.
+var typeError = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+
+func tomlProblem(source string, err error, keys keyIndex) Problem {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if msg == "" {
+			msg = pe.Error()
+		}
+		return Problem{Source: source, Line: pe.Position.Line, Column: pe.Position.Col, Key: pe.LastKey, Message: msg}
+	}
+	if m := typeError.FindStringSubmatch(err.Error()); m != nil {
+		p := Problem{Source: source, Key: m[2], Message: m[3]}
+		p.Line, _ = strconv.Atoi(m[1])
+		for _, pos := range keys.all(m[2]) {
+			if p.Line == 0 || pos.line == p.Line {
+				p.Line, p.Column, p.Key = pos.line, pos.col, pos.key
+				break
+			}
+		}
+		return p
+	}
+	return Problem{Source: source, Message: err.Error()}
+}
+
+func mergeInto(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				mergeInto(dm, sm)
+				continue
+			}
+			cp := map[string]any{}
+			mergeInto(cp, sm)
+			dst[k] = cp
+			continue
+		}
+		dst[k] = v
+	}
+}
+
+type locatedSource struct {
+	name string
+	keys keyIndex
+}
+
+// locator finds a key in the highest-precedence source that defines it,
+// falling back to its nearest defined parent.
+func locator(sources []locatedSource) func(string) (string, int, int) {
+	return func(key string) (string, int, int) {
+		for k := key; k != ""; k = parentKey(k) {
+			for i := len(sources) - 1; i >= 0; i-- {
+				if pos, ok := sources[i].keys.exact[k]; ok {
+					return sources[i].name, pos.line, pos.col
+				}
+			}
+		}
+		if len(sources) > 0 {
+			return sources[len(sources)-1].name, 0, 0
+		}
+		return "", 0, 0
+	}
+}
+
+func parentKey(k string) string {
+	if strings.HasSuffix(k, "]") {
+		if i := strings.LastIndexByte(k, '['); i > 0 {
+			return k[:i]
+		}
+	}
+	if i := strings.LastIndexByte(k, '.'); i > 0 {
+		return k[:i]
+	}
+	return ""
+}

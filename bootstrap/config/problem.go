@@ -1,0 +1,157 @@
+package config
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Severity of a Problem.
+type Severity int
+
+// Problems are errors (the config is refused) or warnings (it is used).
+const (
+	Error Severity = iota
+	Warning
+)
+
+// Problem is one finding about a configuration, located as precisely as the
+// source allows: "user-data:12:3: dns.records[1].account: unknown account".
+type Problem struct {
+	Severity Severity
+	Source   string // "user-data", or the local file's path
+	Line     int    // 1-based; 0 when unknown
+	Column   int
+	Key      string // dotted key path, e.g. dns.records[1].name
+	Message  string
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Source != "" {
+		b.WriteString(p.Source)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d:%d", p.Line, p.Column)
+		}
+		b.WriteString(": ")
+	}
+	if p.Severity == Warning {
+		b.WriteString("warning: ")
+	}
+	if p.Key != "" {
+		b.WriteString(p.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	return b.String()
+}
+
+// Problems is every finding of a load; it is an error when any is an Error.
+type Problems []Problem
+
+// Errors returns only the errors.
+func (ps Problems) Errors() Problems { return ps.filter(Error) }
+
+// Warnings returns only the warnings.
+func (ps Problems) Warnings() Problems { return ps.filter(Warning) }
+
+func (ps Problems) filter(s Severity) Problems {
+	var out Problems
+	for _, p := range ps {
+		if p.Severity == s {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Err returns the errors as one error value, or nil.
+func (ps Problems) Err() error {
+	if errs := ps.Errors(); len(errs) > 0 {
+		return &InvalidError{Problems: errs}
+	}
+	return nil
+}
+
+// InvalidError is returned for a configuration with errors.
+type InvalidError struct{ Problems Problems }
+
+func (e *InvalidError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	if len(lines) == 1 {
+		return "invalid configuration: " + lines[0]
+	}
+	return fmt.Sprintf("invalid configuration (%d problems):\n  %s", len(lines), strings.Join(lines, "\n  "))
+}
+
+func (ps Problems) sort() {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+}
+
+// validator collects semantic problems and locates them in the sources.
+type validator struct {
+	problems Problems
+	locate   func(key string) (source string, line, col int)
+}
+
+func (v *validator) add(sev Severity, key, format string, args ...any) {
+	p := Problem{Severity: sev, Key: key, Message: fmt.Sprintf(format, args...)}
+	if v.locate != nil {
+		p.Source, p.Line, p.Column = v.locate(key)
+	}
+	v.problems = append(v.problems, p)
+}
+
+func (v *validator) errorf(key, format string, args ...any) { v.add(Error, key, format, args...) }
+func (v *validator) warnf(key, format string, args ...any)  { v.add(Warning, key, format, args...) }
+
+func oneOf(s string, set []string) bool {
+	for _, x := range set {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+func isAbs(p string) bool { return strings.HasPrefix(p, "/") }
+
+// isUnder reports whether p is dir or inside it.
+func isUnder(p, dir string) bool {
+	p, dir = path.Clean(p), path.Clean(dir)
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
+}
+
+// isHostname accepts DNS names made of LDH labels (a leading "*." for
+// wildcards is not allowed: records name real hosts).
+func isHostname(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,197 @@
+package ddns
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ec2boot/ec2boot/bootstrap/step"
+)
+
+// applyLocked does Apply's work while holding the state lock: it re-reads
+// state (another run may have written since the plan), sends, records the
+// outcomes and saves state once, only if it changed. It returns one line per
+// record that could not be registered.
+func (p *Plan) applyLocked(ctx context.Context, res *step.Result) ([]string, error) {
+	st, _, _, err := loadState(p.env.State)
+	if err != nil {
+		return nil, fmt.Errorf("ddns: %w", err)
+	}
+	before := st.clone()
+	now := p.env.Clock.Now()
+	p.blockedNow = map[string]bool{}
+	p.forget(st, now)
+
+	var send []*item
+	for _, it := range p.items {
+		switch {
+		case it.d.act == actSend && st.Gen != p.gen && p.doneSincePlan(st, it):
+			p.env.Log.Info().Str("name", it.name).Msg("ddns: already registered by a concurrent run; not sending again")
+		case it.d.act == actSend:
+			send = append(send, it)
+		case it.d.act == actNone:
+			for _, r := range it.rrs {
+				k := recordKey(it.acct.name, it.name, r.typ)
+				switch {
+				case slices.Contains(it.d.verify, r.typ):
+					st.Records[k] = &RecordState{Account: it.acct.name, Name: it.name, Type: r.typ, Addr: r.want,
+						Touched: now, Via: "dns", Confirmed: true}
+				case slices.Contains(it.d.confirm, r.typ) && st.Records[k] != nil && st.Records[k].Addr == r.want:
+					st.Records[k].Confirmed = true
+				}
+			}
+		}
+	}
+
+	var problems []string
+	var sent []*item
+	dead := map[string]string{} // account -> why the rest of its batches are not tried
+	for _, b := range p.batches(send) {
+		if why, ok := dead[b.acct.name]; ok {
+			for _, it := range b.items {
+				problems = append(problems, fmt.Sprintf("%s: not tried: %s", it.name, why))
+			}
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			for _, it := range b.items {
+				problems = append(problems, fmt.Sprintf("%s: not tried: step budget (dns.budget) used up", it.name))
+			}
+			continue
+		}
+		p.requests++
+		outs := b.acct.provider.Send(ctx, changesOf(b.items))
+		for i, it := range b.items {
+			o := outs[i]
+			if msg := p.record(st, it, o, now); msg != "" {
+				problems = append(problems, msg)
+			} else {
+				sent = append(sent, it)
+				res.Changed = append(res.Changed, fmt.Sprintf("registered %s %s at %s (%s)", it.name, myIP(it.change().Addrs), it.acct.name, o.Code))
+			}
+			if o.Class != Success && o.Scope == AccountScope {
+				dead[b.acct.name] = fmt.Sprintf("account %s answered %s earlier in this run", b.acct.name, o.Code)
+			}
+		}
+	}
+	if p.requests > 0 {
+		res.Changed = append(res.Changed, fmt.Sprintf("sent %d dynamic DNS request(s)", p.requests))
+	}
+	p.confirm(ctx, st, sent)
+
+	st.prune()
+	if !st.sameAs(before) {
+		st.Gen = before.Gen + 1
+		if err := p.env.State.Save(stateName, st, now); err != nil {
+			return problems, fmt.Errorf("ddns: %w", err)
+		}
+	}
+	return problems, nil
+}
+
+// doneSincePlan reports whether another run registered its addresses
+// after this plan was made, so sending again would only earn a nochg.
+func (p *Plan) doneSincePlan(st *State, it *item) bool {
+	for _, r := range it.rrs {
+		cur := st.Records[recordKey(it.acct.name, it.name, r.typ)]
+		if cur == nil || cur.Addr != r.want || cur.Via != "update" {
+			return false
+		}
+		if r.state != nil && cur.Touched.Equal(r.state.Touched) {
+			return false // unchanged since the plan read it
+		}
+	}
+	return true
+}
+
+// record stores one outcome and returns a problem line, or "" on success.
+func (p *Plan) record(st *State, it *item, o Outcome, now time.Time) string {
+	a := it.acct
+	switch o.Class {
+	case Success:
+		for _, r := range it.rrs {
+			st.Records[recordKey(a.name, it.name, r.typ)] = &RecordState{Account: a.name, Name: it.name, Type: r.typ,
+				Addr: r.want, Touched: now, Via: "update", Code: o.Code}
+		}
+		delete(st.Hosts, hostKey(a.name, it.name))
+		// The account works again, unless another line of this very run
+		// just said otherwise ("dnserr\ngood").
+		if as := st.Accounts[a.name]; as != nil && !p.blockedNow[a.name] {
+			as.Sticky, as.Hold = nil, nil
+		}
+		if o.Code == "nochg" && !p.env.Force && !p.expectNochg(it) {
+			p.env.Log.Warn().Str("name", it.name).Msg("ddns: provider answered nochg although DNS disagreed; repeated nochg can get a name blocked")
+		}
+		if o.Echo != "" && !echoMatches(o.Echo, it) {
+			p.env.Log.Warn().Str("name", it.name).Str("provider_says", o.Echo).Str("sent", myIP(it.change().Addrs)).
+				Msg("ddns: provider echoed a different address than the one sent")
+		}
+		return ""
+	case Sticky:
+		b := &Block{Code: o.Code, Detail: o.Detail, Since: now, Config: a.fp}
+		if o.Scope == AccountScope {
+			p.blockedNow[a.name] = true
+			st.account(a.name).Sticky = b
+		} else {
+			b.Config = it.hostFP
+			st.Hosts[hostKey(a.name, it.name)] = b
+		}
+		return fmt.Sprintf("%s: %s (sticky: not sent again until the configuration changes or --force): %s", it.name, o.Code, o.Detail)
+	case HoldOff:
+		until := now.Add(HoldOffFor)
+		p.blockedNow[a.name] = true
+		st.account(a.name).Hold = &Block{Code: o.Code, Detail: o.Detail, Since: now, Until: until, Config: a.fp}
+		return fmt.Sprintf("%s: %s: %s; next attempt at %s", it.name, o.Code, o.Detail, stamp(until))
+	}
+	return fmt.Sprintf("%s: %s: %s", it.name, o.Code, o.Detail)
+}
+
+// expectNochg: a refresh (or a send without a DNS answer) is expected to
+// get nochg; a mismatch is not.
+func (p *Plan) expectNochg(it *item) bool {
+	for _, r := range it.rrs {
+		if r.dns.err == nil && len(r.dns.addrs) > 0 && !slices.Equal(r.dns.addrs, []netip.Addr{r.want}) {
+			return false
+		}
+	}
+	return true
+}
+
+func echoMatches(echo string, it *item) bool {
+	for _, f := range strings.Split(echo, ",") {
+		a, err := netip.ParseAddr(strings.TrimSpace(f))
+		if err != nil {
+			return true // not an address: nothing to compare
+		}
+		found := false
+		for _, r := range it.rrs {
+			found = found || r.want == a.Unmap()
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// confirm asks DNS once more for what was just registered; when it already
+// answers the new address the next run has nothing left to write.
+func (p *Plan) confirm(ctx context.Context, st *State, sent []*item) {
+	if p.checker == nil {
+		return
+	}
+	for _, it := range sent {
+		for _, r := range it.rrs {
+			rs := st.Records[recordKey(it.acct.name, it.name, r.typ)]
+			if rs == nil {
+				continue
+			}
+			if ans := p.lookup(ctx, it.name, r.typ, nil); ans.err == nil && slices.Equal(ans.addrs, []netip.Addr{r.want}) {
+				rs.Confirmed = true
+			}
+		}
+	}
+}

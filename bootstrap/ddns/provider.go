@@ -1,0 +1,100 @@
+// Package ddns registers this instance's names with dynamic DNS providers.
+//
+// Each run compares the address a record should carry with what the zone's
+// authoritative servers answer (never a cache) and with what this instance
+// last registered, and sends an update only on a mismatch, when a refresh is
+// due, or when forced. Provider errors that need a human are remembered and
+// block further updates until the configuration changes; temporary ones
+// hold further attempts off for at least 30 minutes, across runs.
+package ddns
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+)
+
+// Change asks a provider to make one name carry exactly these addresses: one
+// IPv4, one IPv6, or both (sent together, because some providers delete the
+// other family when only one is given).
+type Change struct {
+	Name  string
+	Addrs []netip.Addr
+}
+
+// Class says what a provider's answer means for the next run.
+type Class int
+
+// The classes of Outcome.
+const (
+	// Success: the provider now has the address (good, nochg).
+	Success Class = iota
+	// Sticky: a human must act (bad credentials, unknown name, abuse
+	// block); nothing is sent again until the configuration changes or the
+	// operator forces it.
+	Sticky
+	// HoldOff: the provider is in trouble; no attempt for HoldOffFor.
+	HoldOff
+	// Failed: this attempt failed (timeout, reset, unknown reply); the next
+	// run tries again.
+	Failed
+)
+
+func (c Class) String() string {
+	switch c {
+	case Success:
+		return "success"
+	case Sticky:
+		return "sticky error"
+	case HoldOff:
+		return "held off"
+	}
+	return "failed"
+}
+
+// Scope says whether an outcome concerns the whole account or one name.
+type Scope int
+
+// The scopes of Outcome.
+const (
+	HostScope Scope = iota
+	AccountScope
+)
+
+// Outcome is a provider's answer for one change.
+type Outcome struct {
+	// Code is the provider's word ("good", "badauth", "911"), or a short
+	// transport description ("http 503", "timeout").
+	Code   string
+	Class  Class
+	Scope  Scope
+	Detail string // what it means and what to do, for the operator
+	// Echo is the address text the provider sent back with good/nochg.
+	Echo string
+}
+
+// Provider is one account at a dynamic DNS service. It is everything a new
+// protocol (RFC 2136, Route 53) has to implement.
+type Provider interface {
+	// Batch splits changes into the requests that will be sent, in order.
+	Batch(changes []Change) [][]Change
+	// Describe renders the request for one batch exactly as it would be
+	// sent, with secrets redacted.
+	Describe(batch []Change) string
+	// Send sends one batch and returns exactly one outcome per change, in
+	// order. It never blocks past ctx's deadline.
+	Send(ctx context.Context, batch []Change) []Outcome
+}
+
+// myIP renders addresses the way dyndns2 wants them: IPv4 first, then IPv6.
+func myIP(addrs []netip.Addr) string {
+	var v4, v6 []string
+	for _, a := range addrs {
+		if a.Is4() {
+			v4 = append(v4, a.String())
+		} else {
+			v6 = append(v6, a.String())
+		}
+	}
+	return strings.Join(append(v4, v6...), ",")
+}

@@ -1,0 +1,281 @@
+package facts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ec2boot/ec2boot/bootstrap/clock"
+	"github.com/ec2boot/ec2boot/bootstrap/imds"
+	"github.com/ec2boot/ec2boot/bootstrap/state"
+)
+
+// Getter reads one metadata path; *imds.Client is one. A 404 must give an
+// error wrapping imds.ErrNotFound.
+type Getter interface {
+	Get(ctx context.Context, path string) ([]byte, error)
+}
+
+// Options tune Gather.
+type Options struct {
+	Clock clock.Clock
+	// Log gets debug messages; Warnings are for the caller to report.
+	Log zerolog.Logger
+	// Interfaces lists this machine's addresses for the local-ipv4
+	// cross-check and the fallback; nil means netlink.
+	Interfaces func() ([]IfAddr, error)
+	// Cache, when set, is where the last known facts are kept: if the
+	// metadata service gives no answer, Gather falls back to them instead
+	// of failing. Any store will do (LoadAny ignores its instance-id).
+	Cache *state.Store
+	// InstanceIDHint is the instance-id the machine itself reports (the
+	// DMI board asset tag on Nitro), used to recognise cached facts that
+	// another instance left in the image. Empty when unknown.
+	InstanceIDHint string
+	// Parallel bounds the GETs in flight (default 8).
+	Parallel int
+}
+
+const metaData = "/latest/meta-data/"
+
+// leaf is one value read from meta-data.
+type leaf struct {
+	path     string
+	required bool
+	set      func(f *Facts, b []byte) error
+}
+
+// leaves are read in parallel once the token is there and the one listing
+// is done.
+func leaves() []leaf {
+	return []leaf{
+		{path: "instance-id", required: true, set: func(f *Facts, b []byte) error {
+			f.InstanceID = string(trimmed(b))
+			if !instanceIDRe.MatchString(f.InstanceID) {
+				return fmt.Errorf("%q is not an instance-id", clip(f.InstanceID))
+			}
+			return nil
+		}},
+		{path: "ami-id", set: func(f *Facts, b []byte) (err error) { f.ImageID, err = parseToken(b); return }},
+		{path: "instance-type", set: func(f *Facts, b []byte) (err error) { f.InstanceType, err = parseToken(b); return }},
+		{path: "placement/region", set: func(f *Facts, b []byte) (err error) { f.Region, err = parseToken(b); return }},
+		{path: "placement/availability-zone", set: func(f *Facts, b []byte) (err error) {
+			f.AvailabilityZone, err = parseToken(b)
+			return
+		}},
+		{path: "local-ipv4", set: func(f *Facts, b []byte) (err error) { f.LocalIPv4, err = parseAddr(b, true); return }},
+		{path: "public-ipv4", set: func(f *Facts, b []byte) (err error) { f.PublicIPv4, err = parseAddr(b, true); return }},
+		{path: "local-hostname", set: func(f *Facts, b []byte) (err error) { f.LocalHostname, err = parseHost(b); return }},
+		{path: "public-hostname", set: func(f *Facts, b []byte) (err error) { f.PublicHostname, err = parseHost(b); return }},
+	}
+}
+
+// Gather reads the instance's facts from the metadata service with the
+// fewest round trips: one token, one listing (block-device-mapping/), then
+// every value in parallel on that token. A 404 means absent. Any other
+// failure fails the gathering, because an error is not an empty answer;
+// with opt.Cache set, Gather then falls back to the last known facts and
+// marks them Source "cache" with the reason in Degraded.
+//
+// ctx carries the overall deadline: the client retries inside it while
+// the service comes up.
+func Gather(ctx context.Context, src Getter, opt Options) (*Facts, error) {
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
+	}
+	if opt.Interfaces == nil {
+		opt.Interfaces = NetlinkInterfaces
+	}
+	f, err := gatherIMDS(ctx, src, opt)
+	if err == nil {
+		f.GatheredAt = opt.Clock.Now().UTC()
+		f.Source = SourceIMDS
+		crossCheck(f, opt)
+		opt.Log.Debug().Str("instance_id", f.InstanceID).Int("warnings", len(f.Warnings)).Msg("instance facts read from the metadata service")
+		return f, nil
+	}
+	if opt.Cache == nil || errors.Is(ctx.Err(), context.Canceled) {
+		return nil, err
+	}
+	return fromCache(opt, err)
+}
+
+func gatherIMDS(ctx context.Context, src Getter, opt Options) (*Facts, error) {
+	f := &Facts{}
+	// The listing first and alone: it also waits for the service and
+	// gets the token, and AWS's emulator cannot take listings in
+	// parallel with other requests.
+	bdm, err := optional(ctx, src, metaData+"block-device-mapping/")
+	if err != nil {
+		return nil, err
+	}
+	names, err := ParseListing(bdm)
+	if err != nil {
+		return nil, fmt.Errorf("metadata block-device-mapping/: %w", err)
+	}
+
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		entries  = map[string]string{}
+	)
+	parallel := opt.Parallel
+	if parallel <= 0 {
+		parallel = 8
+	}
+	sem := make(chan struct{}, parallel)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel() // the rest cannot save the gathering
+		}
+	}
+	warn := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		f.Warnings = append(f.Warnings, fmt.Sprintf(format, args...))
+	}
+	run := func(fn func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			fn()
+		}()
+	}
+
+	for _, l := range leaves() {
+		run(func() {
+			b, err := optional(ctx, src, metaData+l.path)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if b == nil {
+				if l.required {
+					fail(fmt.Errorf("metadata %s: absent (HTTP 404)", l.path))
+				}
+				return
+			}
+			mu.Lock()
+			err = l.set(f, b)
+			mu.Unlock()
+			if err != nil && l.required {
+				fail(fmt.Errorf("metadata %s: %w", l.path, err))
+			} else if err != nil {
+				warn("metadata %s: %v; treated as absent", l.path, err)
+			}
+		})
+	}
+	run(func() {
+		mac, ipv6, err := macAndIPv6(ctx, src)
+		if err != nil {
+			fail(err)
+			return
+		}
+		mu.Lock()
+		f.MAC, f.IPv6 = mac.value, ipv6.value
+		mu.Unlock()
+		for _, w := range []string{mac.warning, ipv6.warning} {
+			if w != "" {
+				warn("%s", w)
+			}
+		}
+	})
+	for _, name := range names {
+		if name[len(name)-1] == '/' {
+			continue
+		}
+		run(func() {
+			b, err := optional(ctx, src, metaData+"block-device-mapping/"+name)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if b != nil {
+				mu.Lock()
+				entries[name] = string(b)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var problems []string
+	f.BlockDevices, f.InstanceStores, problems = ParseBlockDevices(entries)
+	for _, p := range problems {
+		f.Warnings = append(f.Warnings, p+"; left out")
+	}
+	if f.Region == "" {
+		f.Region = regionOf(f.AvailabilityZone)
+	}
+	return f, nil
+}
+
+type parsed[T any] struct {
+	value   T
+	warning string
+}
+
+// macAndIPv6 reads the primary MAC, then the IPv6 addresses of that
+// interface (the top-level "ipv6" item is not served everywhere).
+func macAndIPv6(ctx context.Context, src Getter) (mac parsed[string], ipv6 parsed[netip.Addr], err error) {
+	b, err := optional(ctx, src, metaData+"mac")
+	if err != nil || b == nil {
+		return mac, ipv6, err
+	}
+	if mac.value, err = parseMAC(b); err != nil {
+		mac.warning = fmt.Sprintf("metadata mac: %v; treated as absent", err)
+		return mac, ipv6, nil
+	}
+	p := "network/interfaces/macs/" + mac.value + "/ipv6s"
+	b, err = optional(ctx, src, metaData+p)
+	if err != nil || b == nil {
+		return mac, ipv6, err
+	}
+	if ipv6.value, err = parseAddr(b, false); err != nil {
+		ipv6.warning = fmt.Sprintf("metadata %s: %v; treated as absent", p, err)
+	}
+	return mac, ipv6, nil
+}
+
+// optional reads a path, giving nil without error when it is absent.
+func optional(ctx context.Context, src Getter, p string) ([]byte, error) {
+	b, err := src.Get(ctx, p)
+	if errors.Is(err, imds.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, nil
+}
+
+func trimmed(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
+}

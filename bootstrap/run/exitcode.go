@@ -1,0 +1,33 @@
+package run
+
+// Exit codes are part of ec2boot's interface: monitoring, systemd and
+// operators' scripts act on them. See docs/usage.md.
+const (
+	// ExitOK: every step done (or nothing needed doing).
+	ExitOK = 0
+	// ExitInvalid: bad configuration or usage; nothing was changed.
+	ExitInvalid = 1
+	// ExitStepFailed: at least one step failed; the others were applied.
+	ExitStepFailed = 2
+	// ExitNoMetadata: the instance metadata service was unreachable (or this
+	// is not an EC2 instance); the run used cached facts, or did nothing.
+	ExitNoMetadata = 3
+	// ExitDegraded: everything was applied, but a guard warns (root
+	// partition past its threshold, peers kept on stale addresses).
+	ExitDegraded = 4
+	// ExitLocked: another ec2boot run held the lock past the wait.
+	ExitLocked = 5
+)
+
+// worst combines exit codes of one run: a failure outranks missing
+// metadata, which outranks a degraded guard.
+func worst(codes ...int) int {
+	rank := map[int]int{ExitOK: 0, ExitDegraded: 1, ExitNoMetadata: 2, ExitStepFailed: 3, ExitInvalid: 4, ExitLocked: 5}
+	out := ExitOK
+	for _, c := range codes {
+		if rank[c] > rank[out] {
+			out = c
+		}
+	}
+	return out
+}

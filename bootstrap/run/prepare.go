@@ -1,0 +1,123 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ec2boot/ec2boot/bootstrap/config"
+	"github.com/ec2boot/ec2boot/bootstrap/facts"
+	"github.com/ec2boot/ec2boot/bootstrap/state"
+	"github.com/ec2boot/ec2boot/bootstrap/userdata"
+)
+
+// prepare gathers facts and the configuration. On failure it returns the
+// exit code and an error that says what and where, having changed nothing.
+func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, int, error) {
+	localPath := opts.Root.Path(opts.ConfigPath)
+	local, problems := config.LoadFiles(localPath, opts.ConfigPath, nil)
+	if err := problems.Err(); err != nil {
+		return nil, ExitInvalid, err
+	}
+	if opts.Metadata == nil {
+		return nil, ExitNoMetadata, errors.New("no instance metadata source")
+	}
+	stateDir := opts.Root.Path(state.Dir)
+	code := ExitOK
+
+	f, err := opts.Metadata.Facts(ctx, local.IMDS)
+	if err != nil {
+		return nil, ExitNoMetadata, err
+	}
+	fresh := f.Source != facts.SourceCache
+	if !fresh {
+		log.Warn().Str("instance_id", f.InstanceID).Msg("degraded: " + f.Degraded)
+		code = ExitNoMetadata
+	}
+	for _, w := range f.Warnings {
+		log.Warn().Msg(w)
+	}
+
+	store, err := state.Open(stateDir, f.InstanceID, opts.DryRun)
+	if err != nil {
+		return nil, ExitStepFailed, err
+	}
+	if other := foreignState(store); other != "" {
+		log.Info().Str("other_instance_id", other).Msg("state left by another instance (baked into the image?) is ignored")
+	}
+
+	raw, err := userDataFor(ctx, opts.Metadata, store, fresh)
+	if err != nil {
+		return nil, ExitNoMetadata, err
+	}
+	extracted, err := userdata.Extract(raw)
+	if err != nil {
+		return nil, ExitInvalid, err
+	}
+	log.Debug().Str("user_data", extracted.Describe()).Msg("user-data read")
+	if extracted.TOML == nil && len(raw) > 0 {
+		log.Info().Msgf("user-data has no ec2boot part (%s); using the local configuration only", extracted.Describe())
+	}
+	cfg, problems := config.LoadFiles(localPath, opts.ConfigPath, extracted.TOML)
+	if err := problems.Err(); err != nil {
+		return nil, ExitInvalid, err
+	}
+	in := &input{facts: f, cfg: cfg, store: store, userData: raw}
+	for _, w := range problems.Warnings() {
+		log.Warn().Msg(w.String())
+		in.warnings = append(in.warnings, w.String())
+	}
+	if fresh {
+		in.cache = func(log zerolog.Logger) {
+			if err := saveCaches(store, f, raw, opts.Clock.Now()); err != nil {
+				log.Warn().Err(err).Msg("could not cache facts and user-data for the next run")
+			}
+		}
+	}
+	return in, code, nil
+}
+
+// userDataFor fetches user-data, or takes this instance's cached copy when
+// the metadata service is unreachable.
+func userDataFor(ctx context.Context, md Metadata, store *state.Store, fresh bool) ([]byte, error) {
+	if fresh {
+		raw, err := md.UserData(ctx)
+		if err == nil {
+			return raw, nil
+		}
+		if b, ok := cachedUserData(store); ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("user-data: %w", err)
+	}
+	b, _ := cachedUserData(store)
+	return b, nil
+}
+
+func cachedUserData(store *state.Store) ([]byte, bool) {
+	b, found, _, err := userdata.LoadCache(store)
+	return b, found && err == nil
+}
+
+// foreignState returns the instance-id of cached facts written by another
+// instance, if any.
+func foreignState(store *state.Store) string {
+	var f facts.Facts
+	id, _, found, err := store.LoadAny(facts.CacheName, &f)
+	if !found || err != nil || id == store.InstanceID() {
+		return ""
+	}
+	return id
+}
+
+// saveCaches keeps the facts and user-data for runs without the metadata
+// service and for the early relocation unit; unchanged, they write nothing.
+func saveCaches(store *state.Store, f *facts.Facts, userData []byte, now time.Time) error {
+	if err := facts.SaveCached(store, f, now); err != nil {
+		return err
+	}
+	return userdata.SaveCache(store, userData, now)
+}

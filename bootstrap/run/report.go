@@ -1,0 +1,115 @@
+package run
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ec2boot/ec2boot/bootstrap/atomicfile"
+	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+)
+
+// RuntimeDir holds what other units read and what lives only until reboot.
+const RuntimeDir = "/run/ec2boot"
+
+// StatusFile is the last run's report, read by `ec2boot status`. It lives in
+// the runtime directory (a tmpfs), so that a run that changes nothing writes
+// nothing to disk.
+const StatusFile = RuntimeDir + "/status.json"
+
+// Report is the outcome of one run.
+type Report struct {
+	Command     string       `json:"command"`
+	Version     string       `json:"version"`
+	InstanceID  string       `json:"instance_id,omitempty"`
+	StartedAt   time.Time    `json:"started_at"`
+	Duration    Millis       `json:"duration_ms"`
+	ExitCode    int          `json:"exit_code"`
+	Outcome     string       `json:"outcome"`
+	Message     string       `json:"message,omitempty"`
+	FactsSource string       `json:"facts_source,omitempty"`
+	Config      []string     `json:"config_problems,omitempty"`
+	Steps       []StepReport `json:"steps,omitempty"`
+}
+
+// StepReport is one step's part of a Report.
+type StepReport struct {
+	Name     string   `json:"name"`
+	Status   string   `json:"status"` // unchanged, changed, failed, degraded
+	Duration Millis   `json:"duration_ms"`
+	Changed  []string `json:"changed,omitempty"`
+	Degraded []string `json:"degraded,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// Millis is a duration written as milliseconds.
+type Millis time.Duration
+
+// MarshalJSON writes fractional milliseconds.
+func (m Millis) MarshalJSON() ([]byte, error) {
+	return json.Marshal(float64(time.Duration(m).Microseconds()) / 1000)
+}
+
+// UnmarshalJSON reads fractional milliseconds.
+func (m *Millis) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*m = Millis(time.Duration(f * float64(time.Millisecond)))
+	return nil
+}
+
+func outcomeOf(code int) string {
+	switch code {
+	case ExitOK:
+		return "ok"
+	case ExitInvalid:
+		return "invalid"
+	case ExitStepFailed:
+		return "failed"
+	case ExitNoMetadata:
+		return "metadata-unreachable"
+	case ExitDegraded:
+		return "degraded"
+	case ExitLocked:
+		return "locked"
+	}
+	return fmt.Sprintf("exit %d", code)
+}
+
+func writeReport(root hostfs.Root, r *Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := root.Path(StatusFile)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("status: %w", err)
+	}
+	opt := atomicfile.Defaults()
+	opt.Mode = 0o644
+	_, err = atomicfile.Write(path, append(b, '\n'), opt)
+	return err
+}
+
+// ReadReport returns the last run's report, or nil when there was none
+// since boot.
+func ReadReport(root hostfs.Root) (*Report, error) {
+	b, err := os.ReadFile(root.Path(StatusFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("status %s: corrupt: %w", root.Path(StatusFile), err)
+	}
+	return &r, nil
+}

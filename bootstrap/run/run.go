@@ -1,0 +1,213 @@
+// Package run is ec2boot's orchestration: gather facts, load the
+// configuration, then plan and apply each step in a fixed order, and report
+// one honest exit code.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ec2boot/ec2boot/bootstrap/clock"
+	"github.com/ec2boot/ec2boot/bootstrap/config"
+	"github.com/ec2boot/ec2boot/bootstrap/facts"
+	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+	"github.com/ec2boot/ec2boot/bootstrap/state"
+	"github.com/ec2boot/ec2boot/bootstrap/step"
+)
+
+// DefaultConfigPath is the local configuration file, merged under user-data.
+const DefaultConfigPath = "/etc/ec2boot/config.toml"
+
+// Options configure one run. The zero value of each field has a sensible
+// meaning, except Root and Metadata.
+type Options struct {
+	Root       hostfs.Root
+	ConfigPath string // host path, under Root; default DefaultConfigPath
+	// Metadata is the instance metadata service; see NewMetadata.
+	Metadata Metadata
+	Log      zerolog.Logger
+	// Out receives `plan` output.
+	Out     io.Writer
+	Clock   clock.Clock
+	Version string
+	// DryRun makes this a `plan`: steps plan and describe, nothing changes.
+	DryRun bool
+	Force  bool
+	// LockWait bounds how long a run waits for another to finish.
+	LockWait time.Duration
+	// Steps overrides the step list (tests).
+	Steps []step.Step
+}
+
+// Metadata is the instance metadata service as the run uses it.
+type Metadata interface {
+	// Facts gathers the instance's facts, waiting for the service to come
+	// up within the configured deadline.
+	Facts(ctx context.Context, cfg config.IMDS) (*facts.Facts, error)
+	// UserData returns the raw user-data; nil without error when there is none.
+	UserData(ctx context.Context) ([]byte, error)
+}
+
+func (o *Options) defaults() {
+	if o.ConfigPath == "" {
+		o.ConfigPath = DefaultConfigPath
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Steps == nil {
+		o.Steps = Steps()
+	}
+	if o.LockWait == 0 {
+		o.LockWait = 2 * time.Minute
+	}
+}
+
+// Run performs `ec2boot run` (or `plan` with DryRun) and returns its report;
+// Report.ExitCode is the process exit code.
+func Run(ctx context.Context, opts Options) *Report {
+	opts.defaults()
+	start := opts.Clock.Now()
+	rep := &Report{Command: "run", Version: opts.Version, StartedAt: start}
+	if opts.DryRun {
+		rep.Command = "plan"
+	}
+	log := opts.Log
+	finish := func(code int, msg string) *Report {
+		rep.ExitCode, rep.Outcome, rep.Message = code, outcomeOf(code), msg
+		rep.Duration = Millis(opts.Clock.Now().Sub(start))
+		if !opts.DryRun {
+			if err := writeReport(opts.Root, rep); err != nil {
+				log.Warn().Err(err).Msg("could not record the run's status")
+			}
+		}
+		return rep
+	}
+
+	if !opts.DryRun {
+		release, err := acquireLock(ctx, opts.Root, opts.LockWait)
+		if err != nil {
+			log.Error().Err(err).Msg("not running")
+			rep.ExitCode, rep.Outcome, rep.Message = ExitLocked, outcomeOf(ExitLocked), err.Error()
+			return rep // the other run owns the status file
+		}
+		defer release()
+	}
+
+	in, code, err := prepare(ctx, &opts, log)
+	if err != nil {
+		log.Error().Msg(err.Error())
+		return finish(code, err.Error())
+	}
+	rep.InstanceID = in.facts.InstanceID
+	rep.FactsSource = in.facts.Source
+	rep.Config = in.warnings
+	env := &step.Env{
+		Root: opts.Root, Config: in.cfg, Facts: in.facts, State: in.store,
+		Log: log, Clock: opts.Clock, Force: opts.Force, DryRun: opts.DryRun, Version: opts.Version,
+	}
+	stepCode := runSteps(ctx, opts, env, rep)
+	code = worst(code, stepCode)
+	msg := ""
+	if in.facts.Degraded != "" {
+		msg = in.facts.Degraded
+	}
+	if !opts.DryRun {
+		in.saveCaches(log)
+	}
+	if code == ExitOK {
+		log.Info().Dur("took", opts.Clock.Now().Sub(start)).Msg(summary(rep))
+	}
+	return finish(code, msg)
+}
+
+// runSteps plans and applies each step; a failure does not stop the next.
+func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int {
+	code := ExitOK
+	for _, s := range opts.Steps {
+		t0 := opts.Clock.Now()
+		slog := env.Log.With().Str("step", s.Name()).Logger()
+		senv := *env
+		senv.Log = slog
+		sr := StepReport{Name: s.Name(), Status: "unchanged"}
+		res, err := planAndApply(ctx, s, &senv, opts)
+		sr.Changed, sr.Degraded = res.Changed, res.Degraded
+		switch {
+		case err != nil:
+			sr.Status, sr.Error = "failed", err.Error()
+			code = worst(code, ExitStepFailed)
+			slog.Error().Err(err).Msg("step failed")
+		case len(res.Degraded) > 0:
+			sr.Status = "degraded"
+			code = worst(code, ExitDegraded)
+			for _, d := range res.Degraded {
+				slog.Warn().Msg(d)
+			}
+		case len(res.Changed) > 0:
+			sr.Status = "changed"
+		}
+		for _, c := range res.Changed {
+			slog.Info().Msg(c)
+		}
+		sr.Duration = Millis(opts.Clock.Now().Sub(t0))
+		slog.Debug().Dur("took", time.Duration(sr.Duration)).Str("status", sr.Status).Msg("step done")
+		rep.Steps = append(rep.Steps, sr)
+	}
+	return code
+}
+
+func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options) (res step.Result, err error) {
+	defer func() {
+		// A step must never take the whole run down: a bug in one is
+		// reported as that step's failure.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error in step %s: %v", s.Name(), r)
+		}
+	}()
+	p, err := s.Plan(ctx, env)
+	if err != nil {
+		return step.Result{}, err
+	}
+	if opts.DryRun {
+		p.Describe(opts.Out)
+		return step.Result{}, nil
+	}
+	return p.Apply(ctx)
+}
+
+func summary(rep *Report) string {
+	changed := 0
+	for _, s := range rep.Steps {
+		changed += len(s.Changed)
+	}
+	if changed == 0 {
+		return "nothing to change"
+	}
+	return fmt.Sprintf("%d change(s) applied", changed)
+}
+
+// input is what a run works from.
+type input struct {
+	facts    *facts.Facts
+	cfg      *config.Config
+	store    *state.Store
+	warnings []string
+	userData []byte // raw, to cache on success
+	cache    func(zerolog.Logger)
+}
+
+func (in *input) saveCaches(log zerolog.Logger) {
+	if in.cache != nil {
+		in.cache(log)
+	}
+}
+
+var errNotEC2 = errors.New("not an EC2 instance")

@@ -1,0 +1,187 @@
+package systemtest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The base rootfs: Debian 12 minbase with systemd, as in a cloud image
+// minus the kernel. Built once into the cache directory, then only read.
+const (
+	baseName   = "rootfs-bookworm"
+	baseMarker = baseName + ".complete"
+)
+
+// baseRootfs returns the cached base rootfs, debootstrapping it first when
+// the cache has none. A lock file keeps parallel test processes from
+// building it twice; a marker written last tells a complete build from an
+// interrupted one, which is thrown away.
+func baseRootfs(t *testing.T) string {
+	t.Helper()
+	dir := cacheDir(t)
+	needRoot(t, "debootstraps and boots a Debian rootfs")
+	lock, err := os.OpenFile(filepath.Join(dir, baseName+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+
+	root := filepath.Join(dir, baseName)
+	if _, err := os.Stat(filepath.Join(dir, baseMarker)); err == nil {
+		return root
+	}
+	debootstrap := needTool(t, "debootstrap", "apt-get install debootstrap")
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	mirror := debianMirror()
+	t.Logf("debootstrapping Debian 12 into %s from %s (once per cache)", root, mirror)
+	start := time.Now()
+	run(t, 10*time.Minute, debootstrap, "--variant=minbase", "--include=systemd,systemd-sysv,dbus", "bookworm", root, mirror)
+	t.Logf("debootstrap took %s", time.Since(start).Round(time.Second))
+	if err := os.WriteFile(filepath.Join(dir, baseMarker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// debianMirror is the mirror apt on this machine already uses.
+func debianMirror() string {
+	const fallback = "http://deb.debian.org/debian"
+	f, err := os.Open("/etc/apt/sources.list.d/debian.sources")
+	if err != nil {
+		return fallback
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "URIs:"); ok {
+			if fields := strings.Fields(v); len(fields) > 0 {
+				return fields[0]
+			}
+		}
+	}
+	return fallback
+}
+
+var (
+	imageOnce sync.Once
+	imagePath string
+	imageLog  string
+	imageErr  error
+)
+
+// image returns a rootfs made like the AMI: the base rootfs copied, the
+// real .deb installed by ami/provision.sh with the package's default
+// config, the test fixtures (fake EC2 DMI, a faster timer) added, and
+// ami/finalize.sh run last (its `ec2boot prepare-image --apply` must find
+// the image clean). Built once per test process; containers boot it with
+// --volatile=overlay, so it stays untouched.
+func image(t *testing.T) string {
+	t.Helper()
+	base := baseRootfs(t)
+	deb, _ := packages(t)
+	imageOnce.Do(func() {
+		imagePath = filepath.Join(scratch, "image")
+		imageLog, imageErr = buildImage(t, base, deb, imagePath)
+	})
+	if imageErr != nil {
+		t.Fatalf("building the image: %v\n%s", imageErr, imageLog)
+	}
+	return imagePath
+}
+
+func buildImage(t *testing.T, base, deb, dst string) (string, error) {
+	var log strings.Builder
+	step := func(name string, args ...string) error {
+		out, err := runErr(5*time.Minute, nil, name, args...)
+		fmt.Fprintf(&log, "$ %s %s\n%s", name, strings.Join(args, " "), out)
+		return err
+	}
+	if err := step("cp", "-a", base, dst); err != nil {
+		return log.String(), err
+	}
+	// What Packer uploads to /tmp; nspawn gives the container a fresh tmpfs
+	// on /tmp, so this directory is bound there instead.
+	root := repoRoot(t)
+	upload := dst + ".upload"
+	if err := os.MkdirAll(upload, 0o755); err != nil {
+		return "", err
+	}
+	copies := map[string]string{
+		deb: "ec2boot.deb",
+		filepath.Join(root, "packaging", "config.toml"): "ec2boot-config.toml",
+		filepath.Join(root, "ami", "provision.sh"):      "provision.sh",
+		filepath.Join(root, "ami", "finalize.sh"):       "finalize.sh",
+	}
+	for src, name := range copies {
+		if err := step("cp", src, filepath.Join(upload, name)); err != nil {
+			return log.String(), err
+		}
+	}
+	// Test fixtures: testdata/image is laid over the rootfs.
+	if err := step("cp", "-a", filepath.Join(root, "bootstrap", "systemtest", "testdata", "image")+"/.", dst); err != nil {
+		return log.String(), err
+	}
+	script := "sh -eu /tmp/provision.sh && systemctl enable fake-ec2-dmi.service && sh -eu /tmp/finalize.sh"
+	out, err := nspawnCommand(dst, "", "--bind="+upload+":/tmp", "--pipe", "/bin/sh", "-c", script)
+	fmt.Fprintf(&log, "$ (in the image) %s\n%s", script, out)
+	return log.String(), err
+}
+
+// nspawnCommand runs systemd-nspawn (not booting) in a private mount
+// namespace with the two workarounds the host needs: a tmpfs on
+// /run/systemd/nspawn and no registration with a host systemd.
+func nspawnCommand(rootfs, netns string, args ...string) (string, error) {
+	net := "--private-network"
+	if netns != "" {
+		net = "--network-namespace-path=/run/netns/" + netns
+	}
+	full := append([]string{"-m", "--propagation", "private", "--", "sh", "-c", nspawnWrapper, "sh",
+		"-q", "-D", rootfs, "--register=no", "--keep-unit", net}, args...)
+	return runErr(5*time.Minute, []string{"SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1"}, "unshare", full...)
+}
+
+// nspawnWrapper runs inside `unshare -m`: systemd-nspawn refuses to clean
+// up its propagation directory unless it is on a tmpfs, and /run may not
+// be one.
+const nspawnWrapper = `mkdir -p /run/systemd/nspawn && mount -t tmpfs tmpfs /run/systemd/nspawn && exec systemd-nspawn "$@"`
+
+// TestImage checks the image itself: the package installed by the AMI
+// provisioning scripts, prepare-image satisfied, and the installed units
+// verified against the rootfs.
+func TestImage(t *testing.T) {
+	img := image(t)
+	for _, p := range []string{"/usr/bin/ec2boot", "/usr/lib/systemd/system/ec2boot.service",
+		"/etc/systemd/system/multi-user.target.wants/ec2boot.service",
+		"/etc/systemd/system/sysinit.target.wants/ec2boot-early.service",
+		"/etc/systemd/system/timers.target.wants/ec2boot.timer",
+		"/etc/ec2boot/config.toml"} {
+		if _, err := os.Lstat(filepath.Join(img, p)); err != nil {
+			t.Errorf("the image lacks %s: %v", p, err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(img, "etc", "machine-id")); err != nil || len(strings.TrimSpace(string(b))) != 0 {
+		t.Errorf("/etc/machine-id in the image = %q, %v; want it empty", b, err)
+	}
+	t.Logf("image build:\n%s", imageLog)
+	if !strings.Contains(imageLog, "the image is safe to make") {
+		t.Errorf("prepare-image --apply did not report a clean image:\n%s", imageLog)
+	}
+	analyze := needTool(t, "systemd-analyze", "apt-get install systemd")
+	out, err := runErr(time.Minute, nil, analyze, "verify", "--man=no", "--root="+img, "ec2boot.service", "ec2boot-early.service", "ec2boot.timer")
+	if err := verifyProblem(out, err); err != nil {
+		t.Errorf("against the image: %v", err)
+	}
+}

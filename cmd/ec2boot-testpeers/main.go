@@ -1,0 +1,76 @@
+// Command ec2boot-testpeers runs the project's dyndns2 test server and an
+// authoritative DNS server for its zone on loopback, for `make demo` and
+// benchmarks: what the dyndns2 server accepts, the DNS server answers.
+//
+//	ec2boot-testpeers -http 127.0.0.1:8245 -dns 127.0.0.1:5353 -zone example.test \
+//	    -user demo -password-file demo.secret
+//
+// It prints one "ready" line with both addresses, and logs one line per
+// update request to stderr. SIGINT or SIGTERM stops it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/ec2boot/ec2boot/bootstrap/testpeer/authdns"
+	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ec2boot-testpeers:", err)
+		os.Exit(2)
+	}
+}
+
+// run serves until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ec2boot-testpeers", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	httpAddr := fs.String("http", "127.0.0.1:8245", "dyndns2 server address (loopback)")
+	dnsAddr := fs.String("dns", "127.0.0.1:5353", "authoritative DNS address, UDP and TCP (loopback)")
+	zone := fs.String("zone", "example.test", "the zone the names live in")
+	user := fs.String("user", "demo", "the account's username")
+	pwFile := fs.String("password-file", "", "file whose first line is the account's password (required)")
+	hosts := fs.String("hosts", "", "comma-separated names the account owns; others get nohost (default: any name)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *pwFile == "" {
+		return errors.New("-password-file is required")
+	}
+	b, err := os.ReadFile(*pwFile)
+	if err != nil {
+		return err
+	}
+	password := strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r")
+
+	dnsSrv := authdns.New(*zone)
+	if err := dnsSrv.Start(*dnsAddr); err != nil {
+		return err
+	}
+	defer dnsSrv.Close()
+	dyn := &dyndns.Server{Users: map[string]string{*user: password}, Backend: dnsSrv, Log: stderr}
+	if *hosts != "" {
+		dyn.Hosts = map[string][]string{*user: strings.Split(strings.ToLower(*hosts), ",")}
+	}
+	if err := dyn.Start(*httpAddr); err != nil {
+		return err
+	}
+	defer dyn.Close()
+	fmt.Fprintf(stdout, "ready http=%s dns=%s zone=%s\n", dyn.URL(), dnsSrv.Addr(), dnsSrv.Zone())
+
+	<-ctx.Done()
+	fmt.Fprintf(stderr, "ec2boot-testpeers: stopped after %d update request(s), %d DNS queries\n", dyn.Count(), dnsSrv.Queries())
+	return nil
+}
