@@ -19,7 +19,7 @@ func Facts(ctx context.Context, g *Globals, asJSON bool) int {
 		g.Log.Error().Msg(err.Error())
 		return code
 	}
-	local, problems := config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, nil)
+	local, problems := config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, config.Source{})
 	if err := problems.Err(); err != nil {
 		g.Log.Error().Msg(err.Error())
 		return ExitUsage

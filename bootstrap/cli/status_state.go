@@ -1,6 +1,59 @@
 package cli
 
-// stateStatus collects what each step remembers, for `status`.
+import (
+	"io"
+	"os"
+
+	"github.com/ec2boot/ec2boot/bootstrap/config"
+	"github.com/ec2boot/ec2boot/bootstrap/ddns"
+	"github.com/ec2boot/ec2boot/bootstrap/facts"
+	"github.com/ec2boot/ec2boot/bootstrap/state"
+	"github.com/ec2boot/ec2boot/bootstrap/userdata"
+)
+
+// stateStatus collects what the steps remember, for `status`: it reads the
+// state directory and the cached configuration, and changes nothing.
 func stateStatus(g *Globals) ([]statusSection, error) {
-	return nil, nil
+	dir := g.root().Path(state.Dir)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, nil
+	}
+	probe, err := state.Open(dir, "", true)
+	if err != nil {
+		return nil, err
+	}
+	instanceID := ""
+	if f, _, _, found, err := facts.LoadCached(probe); err == nil && found {
+		instanceID = f.InstanceID
+	}
+	store, err := state.Open(dir, instanceID, true)
+	if err != nil {
+		return nil, err
+	}
+	records, err := ddns.Status(store, cachedDNSConfig(g, store))
+	if err != nil {
+		return nil, err
+	}
+	return []statusSection{{
+		name: "dns", title: "DNS records", data: records,
+		print: func(w io.Writer) { ddns.WriteStatus(w, records) },
+	}}, nil
+}
+
+// cachedDNSConfig is the [dns] section the last run used, so that records
+// never registered are listed too; nil when it cannot be rebuilt.
+func cachedDNSConfig(g *Globals, store *state.Store) *config.DNS {
+	raw, _, _, err := userdata.LoadCache(store)
+	if err != nil {
+		return nil
+	}
+	ex, err := userdata.Extract(raw)
+	if err != nil {
+		return nil
+	}
+	cfg, problems := config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, config.Source{Name: ex.Source, Data: ex.TOML})
+	if problems.Err() != nil {
+		return nil
+	}
+	return &cfg.DNS
 }

@@ -49,7 +49,7 @@ func Validate(ctx context.Context, g *Globals, file string) int {
 			fmt.Fprintln(g.Stdout, err)
 			return ExitUsage
 		}
-		_, problems = config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, ex.TOML)
+		_, problems = config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, config.Source{Name: ex.Source, Data: ex.TOML})
 		what = g.ConfigPath + " + user-data (" + ex.Describe() + ")"
 	}
 	for _, p := range problems {

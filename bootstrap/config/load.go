@@ -63,8 +63,10 @@ func Load(sources ...Source) (*Config, Problems) {
 }
 
 // LoadFiles reads a local config file (missing is fine: it is optional) and
-// loads it under the user-data TOML, which may be nil.
-func LoadFiles(localPath, localName string, userData []byte) (*Config, Problems) {
+// loads it under the user-data TOML; userData.Data nil means none.
+// userData.Name is what problems in it are reported under, e.g.
+// "user-data part 2 (ec2boot.toml)".
+func LoadFiles(localPath, localName string, userData Source) (*Config, Problems) {
 	var sources []Source
 	b, err := os.ReadFile(localPath)
 	switch {
@@ -73,8 +75,11 @@ func LoadFiles(localPath, localName string, userData []byte) (*Config, Problems)
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, Problems{{Source: localName, Message: err.Error()}}
 	}
-	if userData != nil {
-		sources = append(sources, Source{Name: "user-data", Data: userData})
+	if userData.Data != nil {
+		if userData.Name == "" {
+			userData.Name = "user-data"
+		}
+		sources = append(sources, userData)
 	}
 	return Load(sources...)
 }

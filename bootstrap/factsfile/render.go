@@ -32,7 +32,7 @@ const Prefix = "EC2BOOT_"
 // the same reading under systemd's EnvironmentFile= and sh's ".".
 func RenderEnv(f *facts.Facts) ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteString("# Instance facts written by ec2boot; do not edit (rewritten every run).\n")
+	b.WriteString("# Instance facts written by ec2boot; do not edit: it is rewritten when they change.\n")
 	add := func(key, value string) error {
 		q, err := Quote(value)
 		if err != nil {

@@ -146,9 +146,18 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The instance's own names are never looked up, so there is nothing to
+	// remember about them, whatever the hosts file says.
+	own := ownNames(in.Config, in.Facts)
+	for name := range own {
+		delete(mem.Hosts, name)
+	}
 	if in.Fallback != nil {
 		fb, when := in.Fallback()
 		for name, addrs := range fb {
+			if _, self := own[name]; self {
+				continue
+			}
 			if _, ok := mem.Hosts[name]; !ok && len(addrs) > 0 {
 				mem.Hosts[name] = known{Addrs: addrs, FailingSince: &when}
 			}
@@ -156,7 +165,6 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 	}
 	set.mem = mem
 
-	own := ownNames(in.Config, in.Facts)
 	for _, name := range sortedKeys(own) {
 		set.Self = append(set.Self, Host{Name: name, Addrs: own[name], Source: FromSelf})
 	}

@@ -276,3 +276,41 @@ func TestLookupDeadlineAndLazyOnce(t *testing.T) {
 		t.Errorf("second call resolved again (%d lookups)", dns.calls.Load())
 	}
 }
+
+// An instance that is a member of its own role (web-1 in role web) maps its
+// name to its own address and never remembers it: the hosts block holding
+// that name must not make the second run write the state.
+func TestOwnNameInARoleIsNeverRemembered(t *testing.T) {
+	store, _ := state.Open(t.TempDir(), "i-0123", false)
+	dns := &fakeDNS{addrs: map[string][]string{"b.example.test": {"10.0.0.2"}}}
+	block := map[string][]netip.Addr{
+		"me.example.test": {netip.MustParseAddr("10.0.0.9")},
+		"b.example.test":  {netip.MustParseAddr("10.0.0.2")},
+	}
+	in := Input{
+		Config: testConfig(map[string][]string{"web": {"me.example.test", "b.example.test"}}),
+		Facts:  testFacts(), State: store, Clock: clock.NewFake(t0), Resolver: dns,
+		Fallback: func() (map[string][]netip.Addr, time.Time) { return block, t0.Add(-time.Minute) },
+	}
+	var saved []string
+	for i := 0; i < 2; i++ {
+		set, err := Resolve(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]string{"me.example.test=10.0.0.9, 2001:db8::9/self", "b.example.test=10.0.0.2/dns"}, names(set.Roles["web"])); d != "" {
+			t.Errorf("run %d: role web (-want +got):\n%s", i, d)
+		}
+		if err := set.Remember(store); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(store.Path(StateName))
+		saved = append(saved, string(b))
+	}
+	if saved[0] != saved[1] {
+		t.Errorf("second run rewrote the peers state:\n%s\n---\n%s", saved[0], saved[1])
+	}
+	if strings.Contains(saved[1], "me.example.test") {
+		t.Errorf("own name remembered as a peer:\n%s", saved[1])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -264,7 +265,7 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 			errs = append(errs, fmt.Errorf("%s failed (retried on the next run): %w", a, err))
 			continue
 		}
-		res.Changed = append(res.Changed, "ran: "+a.String())
+		res.Changed = append(res.Changed, "done: "+a.String())
 	}
 	if err := p.savePending(pending{Actions: failed}); err != nil {
 		errs = append(errs, err)
@@ -285,6 +286,11 @@ func (p *plan) write(ctx context.Context, f *file) (atomicfile.Outcome, error) {
 			}
 			return RunCommand(ctx, argv, f.tmpl.Timeout.Duration)
 		}
+	}
+	// A new file may need its directory, as /etc/app/ on a fresh image:
+	// create it 0755, as the packages that later own it would.
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+		return atomicfile.Unchanged, fmt.Errorf("%s not written: %w", f.display, err)
 	}
 	out, err := atomicfile.Write(f.path, f.out, opts)
 	if err != nil {

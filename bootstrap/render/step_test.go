@@ -385,3 +385,18 @@ func TestStepModeDriftRepairedWithoutActions(t *testing.T) {
 		t.Errorf("actions %v, changed %q", calls, res.Changed)
 	}
 }
+
+func TestStepCreatesMissingDestinationDirectory(t *testing.T) {
+	fx := newFixture(t)
+	fx.cfg.Templates[0].Destination = "/etc/nginx/conf.d/sites/upstream.conf"
+	if _, _, err := fx.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(fx.read(t, "/etc/nginx/conf.d/sites/upstream.conf"), "upstream web") {
+		t.Fatal("template not written into a new directory")
+	}
+	st := fx.stat(t, "/etc/nginx/conf.d")
+	if st.Mode&0o777 != 0o755 {
+		t.Errorf("new directory mode %o, want 755", st.Mode&0o777)
+	}
+}

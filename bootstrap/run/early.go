@@ -39,7 +39,7 @@ func Early(ctx context.Context, opts Options) *Report {
 		release, err := acquireLock(ctx, opts.Root, opts.LockWait)
 		if err != nil {
 			log.Error().Err(err).Msg("not running")
-			return done(ExitLocked, err.Error())
+			return done(lockExitCode(err), err.Error())
 		}
 		defer release()
 	}
@@ -80,7 +80,7 @@ func cachedEnv(opts *Options) (*step.Env, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("cached %w", err)
 	}
-	cfg, problems := config.LoadFiles(opts.Root.Path(opts.ConfigPath), opts.ConfigPath, ex.TOML)
+	cfg, problems := config.LoadFiles(opts.Root.Path(opts.ConfigPath), opts.ConfigPath, config.Source{Name: "cached " + ex.Source, Data: ex.TOML})
 	if err := problems.Err(); err != nil {
 		return nil, "", err
 	}

@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
@@ -14,7 +16,17 @@ const LockFile = RuntimeDir + "/lock"
 func acquireLock(ctx context.Context, root hostfs.Root, wait time.Duration) (func(), error) {
 	l, err := lock.Acquire(ctx, root.Path(LockFile), wait)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("run lock: %w", err)
 	}
 	return func() { l.Release() }, nil
+}
+
+// lockExitCode is 5 when another run holds the lock, and 2 when the lock
+// itself could not be taken (an unwritable /run, say).
+func lockExitCode(err error) int {
+	var held *lock.HeldError
+	if errors.As(err, &held) {
+		return ExitLocked
+	}
+	return ExitStepFailed
 }

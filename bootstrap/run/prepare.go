@@ -18,7 +18,7 @@ import (
 // exit code and an error that says what and where, having changed nothing.
 func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, int, error) {
 	localPath := opts.Root.Path(opts.ConfigPath)
-	local, problems := config.LoadFiles(localPath, opts.ConfigPath, nil)
+	local, problems := config.LoadFiles(localPath, opts.ConfigPath, config.Source{})
 	if err := problems.Err(); err != nil {
 		return nil, ExitInvalid, err
 	}
@@ -61,7 +61,7 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 	if extracted.TOML == nil && len(raw) > 0 {
 		log.Info().Msgf("user-data has no ec2boot part (%s); using the local configuration only", extracted.Describe())
 	}
-	cfg, problems := config.LoadFiles(localPath, opts.ConfigPath, extracted.TOML)
+	cfg, problems := config.LoadFiles(localPath, opts.ConfigPath, config.Source{Name: extracted.Source, Data: extracted.TOML})
 	if err := problems.Err(); err != nil {
 		return nil, ExitInvalid, err
 	}

@@ -4,6 +4,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+	"github.com/ec2boot/ec2boot/bootstrap/hosts"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
@@ -96,7 +98,8 @@ func Run(ctx context.Context, opts Options) *Report {
 		release, err := acquireLock(ctx, opts.Root, opts.LockWait)
 		if err != nil {
 			log.Error().Err(err).Msg("not running")
-			rep.ExitCode, rep.Outcome, rep.Message = ExitLocked, outcomeOf(ExitLocked), err.Error()
+			code := lockExitCode(err)
+			rep.ExitCode, rep.Outcome, rep.Message = code, outcomeOf(code), err.Error()
 			return rep // the other run owns the status file
 		}
 		defer release()
@@ -114,6 +117,8 @@ func Run(ctx context.Context, opts Options) *Report {
 		Root: opts.Root, Config: in.cfg, Facts: in.facts, State: in.store,
 		Log: log, Clock: opts.Clock, Force: opts.Force, DryRun: opts.DryRun, Version: opts.Version,
 	}
+	// Peers are resolved at most once per run, shared by hosts and render.
+	env.Peers = hosts.PeerSource(env)
 	stepCode := runSteps(ctx, opts, env, rep)
 	code = worst(code, stepCode)
 	msg := ""
@@ -123,7 +128,7 @@ func Run(ctx context.Context, opts Options) *Report {
 	if !opts.DryRun {
 		in.saveCaches(log)
 	}
-	if code == ExitOK {
+	if code == ExitOK && !opts.DryRun {
 		log.Info().Dur("took", opts.Clock.Now().Sub(start)).Msg(summary(rep))
 	}
 	return finish(code, msg)
@@ -177,7 +182,14 @@ func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options)
 		return step.Result{}, err
 	}
 	if opts.DryRun {
-		p.Describe(opts.Out)
+		var buf bytes.Buffer
+		p.Describe(&buf)
+		if buf.Len() > 0 {
+			fmt.Fprintf(opts.Out, "== %s\n%s", s.Name(), buf.Bytes())
+			if buf.Bytes()[buf.Len()-1] != '\n' {
+				fmt.Fprintln(opts.Out)
+			}
+		}
 		return step.Result{}, nil
 	}
 	return p.Apply(ctx)

@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -43,6 +44,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	user := fs.String("user", "demo", "the account's username")
 	pwFile := fs.String("password-file", "", "file whose first line is the account's password (required)")
 	hosts := fs.String("hosts", "", "comma-separated names the account owns; others get nohost (default: any name)")
+	var seeds []seed
+	fs.Func("seed", "`NAME=ADDR[,ADDR]`: a record that exists from the start (repeatable), as if another instance had registered it", func(v string) error {
+		sd, err := parseSeed(v)
+		seeds = append(seeds, sd)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,6 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer dnsSrv.Close()
+	for _, sd := range seeds {
+		if err := dnsSrv.Update(ctx, sd.name, sd.addrs); err != nil {
+			return fmt.Errorf("-seed %s: %w", sd.name, err)
+		}
+	}
 	dyn := &dyndns.Server{Users: map[string]string{*user: password}, Backend: dnsSrv, Log: stderr}
 	if *hosts != "" {
 		dyn.Hosts = map[string][]string{*user: strings.Split(strings.ToLower(*hosts), ",")}
@@ -73,4 +85,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintf(stderr, "ec2boot-testpeers: stopped after %d update request(s), %d DNS queries\n", dyn.Count(), dnsSrv.Queries())
 	return nil
+}
+
+type seed struct {
+	name  string
+	addrs []netip.Addr
+}
+
+func parseSeed(v string) (seed, error) {
+	name, list, ok := strings.Cut(v, "=")
+	if !ok || name == "" || list == "" {
+		return seed{}, fmt.Errorf("-seed %q: want NAME=ADDR[,ADDR]", v)
+	}
+	sd := seed{name: name}
+	for _, a := range strings.Split(list, ",") {
+		addr, err := netip.ParseAddr(a)
+		if err != nil {
+			return seed{}, fmt.Errorf("-seed %q: %w", v, err)
+		}
+		sd.addrs = append(sd.addrs, addr)
+	}
+	return sd, nil
 }

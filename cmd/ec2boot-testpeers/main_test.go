@@ -64,3 +64,15 @@ func TestPasswordFileRequired(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestParseSeed(t *testing.T) {
+	sd, err := parseSeed("db-1.example.test=10.0.1.11,2001:db8::11")
+	if err != nil || sd.name != "db-1.example.test" || len(sd.addrs) != 2 || sd.addrs[1].String() != "2001:db8::11" {
+		t.Fatalf("parseSeed = %+v, %v", sd, err)
+	}
+	for _, bad := range []string{"db-1", "=10.0.0.1", "db-1=", "db-1=10.0.0.300"} {
+		if _, err := parseSeed(bad); err == nil {
+			t.Errorf("parseSeed(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package systemtest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ec2boot/ec2boot/bootstrap/testpeer/aemm"
+)
+
+// instance is one EC2 "instance": a network namespace with an address on
+// the fleet's bridge and its own metadata emulator on 169.254.169.254:80.
+type instance struct {
+	netns      string
+	localIPv4  string
+	publicIPv4 string
+	instanceID string
+	userData   []byte
+	imds       *exec.Cmd
+	imdsDone   chan struct{}
+	imdsLog    *lockedBuffer
+}
+
+// ipCmd runs ip(8) and fails the test on error.
+func ipCmd(t *testing.T, args ...string) {
+	t.Helper()
+	run(t, 10*time.Second, "ip", args...)
+}
+
+// newNetns creates a network namespace with lo up, deleted at cleanup.
+func newNetns(t *testing.T, name string) {
+	t.Helper()
+	needRoot(t, "creates network namespaces")
+	needTool(t, "ip", "apt-get install iproute2")
+	ipCmd(t, "netns", "add", name)
+	t.Cleanup(func() {
+		if out, err := runErr(10*time.Second, nil, "ip", "netns", "del", name); err != nil {
+			t.Errorf("ip netns del %s: %v: %s", name, err, out)
+		}
+	})
+	ipCmd(t, "-n", name, "link", "set", "lo", "up")
+}
+
+// nsName makes a namespace name unique to this test process.
+func nsName(short string) string { return fmt.Sprintf("e2b%d-%s", os.Getpid()%100000, short) }
+
+// startIMDS runs AWS's metadata emulator inside the instance's namespace on
+// the real metadata address, IMDSv2 only, serving the instance's values
+// and user-data, and waits until it hands out tokens.
+func (in *instance) startIMDS(t *testing.T) {
+	t.Helper()
+	bin, err := aemm.Find()
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	host := "ip-" + strings.ReplaceAll(in.localIPv4, ".", "-") + ".eu-west-1.compute.internal"
+	doc := map[string]any{
+		"imdsv2": true,
+		"server": map[string]string{"hostname": "169.254.169.254", "port": "80"},
+		"metadata": map[string]any{"values": map[string]string{
+			"instance-id": in.instanceID, "local-ipv4": in.localIPv4, "public-ipv4": in.publicIPv4,
+			"hostname": host, "local-hostname": host,
+			"placement-availability-zone": "eu-west-1b", "placement-region": "eu-west-1",
+		}},
+		"dynamic": map[string]any{"values": map[string]any{"instance-identity-document": map[string]any{
+			"accountId": "111122223333", "availabilityZone": "eu-west-1b", "region": "eu-west-1",
+			"instanceId": in.instanceID, "privateIp": in.localIPv4, "instanceType": "m5d.large",
+			"imageId": "ami-0123456789abcdef0", "architecture": "x86_64", "version": "2017-09-30",
+			"pendingTime": "2026-01-01T00:00:00Z",
+		}}},
+		"userdata": map[string]any{"values": map[string]string{"userdata": base64.StdEncoding.EncodeToString(in.userData)}},
+	}
+	b, _ := json.MarshalIndent(doc, "", "  ")
+	cfg := filepath.Join(dir, "aemm.json")
+	if err := os.WriteFile(cfg, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in.imdsLog = &lockedBuffer{}
+	in.imds = exec.Command("ip", "netns", "exec", in.netns, bin, "-c", cfg)
+	in.imds.Env = append(os.Environ(), "HOME="+dir)
+	in.imds.Stdout, in.imds.Stderr = in.imdsLog, in.imdsLog
+	in.imds.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := in.imds.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in.imdsDone = make(chan struct{})
+	cmd, done := in.imds, in.imdsDone
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(in.stopIMDS)
+	// Ready when a token PUT succeeds from inside the namespace.
+	probe := `for i in $(seq 1 300); do curl -sf -o /dev/null -m 1 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token && exit 0; sleep 0.02; done; exit 1`
+	if out, err := runErr(30*time.Second, nil, "ip", "netns", "exec", in.netns, "sh", "-c", probe); err != nil {
+		t.Fatalf("metadata emulator in %s not ready: %v %s\n%s", in.netns, err, out, in.imdsLog.String())
+	}
+}
+
+func (in *instance) stopIMDS() {
+	if in.imds == nil {
+		return
+	}
+	_ = in.imds.Process.Kill()
+	<-in.imdsDone
+	in.imds = nil
+}
+
+// withInstanceAddress gives the namespace its private address on a veth
+// whose other end joins bridge in hubNS (or, without a hub, stays in the
+// namespace so the address is on a real interface).
+func (in *instance) wire(t *testing.T, hubNS, hubPort string) {
+	t.Helper()
+	ipCmd(t, "-n", in.netns, "addr", "add", "169.254.169.254/32", "dev", "lo")
+	if hubNS == "" {
+		ipCmd(t, "-n", in.netns, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0-peer")
+		ipCmd(t, "-n", in.netns, "link", "set", "eth0-peer", "up")
+	} else {
+		ipCmd(t, "-n", in.netns, "link", "add", "eth0", "type", "veth", "peer", "name", hubPort, "netns", hubNS)
+		ipCmd(t, "-n", hubNS, "link", "set", hubPort, "master", "br0")
+		ipCmd(t, "-n", hubNS, "link", "set", hubPort, "up")
+	}
+	ipCmd(t, "-n", in.netns, "addr", "add", in.localIPv4+"/24", "dev", "eth0")
+	ipCmd(t, "-n", in.netns, "link", "set", "eth0", "up")
+}
+
+// readaddr changes the instance's private address (a redeploy gets a new one).
+func (in *instance) readdress(t *testing.T, addr string) {
+	t.Helper()
+	ipCmd(t, "-n", in.netns, "addr", "del", in.localIPv4+"/24", "dev", "eth0")
+	in.localIPv4 = addr
+	ipCmd(t, "-n", in.netns, "addr", "add", in.localIPv4+"/24", "dev", "eth0")
+}
+
+// hubEnv marks the re-executed test process that runs inside the hub
+// namespace; its value is the namespace's name.
+const hubEnv = "EC2BOOT_SYSTEMTEST_HUB"
+
+// inHub runs the calling test again inside a fresh network namespace (the
+// fleet's hub) and reports whether the caller is that inner run. There the
+// test's own servers (BIND, the dyndns2 provider) listen on the hub
+// address that every instance reaches over the bridge, and nothing touches
+// the machine's own network. The outer run reports the inner one's output
+// and fails when it fails.
+func inHub(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(hubEnv) != "" {
+		return true
+	}
+	ns := nsName("hub")
+	newNetns(t, ns)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pattern := "^" + regexp.QuoteMeta(t.Name()) + "$"
+	// nsenter, not `ip netns exec`: that also remounts /sys in a mount
+	// namespace of its own, hiding the cgroup mounts systemd-nspawn needs.
+	cmd := exec.Command("nsenter", "--net=/run/netns/"+ns, "--", self, "-test.run="+pattern, "-test.v", "-test.count=1", "-test.timeout=9m")
+	cmd.Env = append(os.Environ(), hubEnv+"="+ns)
+	out, err := cmd.CombinedOutput()
+	t.Logf("inside the hub namespace %s:\n%s", ns, out)
+	if err != nil {
+		t.Fatalf("test inside the hub namespace failed: %v", err)
+	}
+	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("test inside the hub namespace did not pass (skipped?)")
+	}
+	return false
+}
