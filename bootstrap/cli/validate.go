@@ -39,6 +39,18 @@ func Validate(ctx context.Context, g *Globals, file string) int {
 			fmt.Fprintln(g.Stdout, err)
 			return code
 		}
+		local, localProblems := config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, config.Source{})
+		if localProblems.Err() != nil {
+			for _, p := range localProblems {
+				fmt.Fprintln(g.Stdout, p.String())
+			}
+			return ExitUsage
+		}
+		// The user-data comes from the service the facts were read from.
+		if _, err := md.Facts(ctx, local.IMDS); err != nil {
+			fmt.Fprintln(g.Stdout, err)
+			return ExitNoMetadata
+		}
 		raw, err := md.UserData(ctx)
 		if err != nil {
 			fmt.Fprintf(g.Stdout, "user-data: %v\n", err)

@@ -202,6 +202,11 @@ func usable(f *facts.Facts, kind string) (netip.Addr, string) {
 	if !ok {
 		return netip.Addr{}, kind
 	}
+	if f.Source == facts.SourceCache {
+		// Cached facts may be a stop/start old: a public address in
+		// particular changes then. Never register what was not just read.
+		return netip.Addr{}, fmt.Sprintf("%s (the metadata service is unreachable; a cached address is never registered)", kind)
+	}
 	a = a.Unmap()
 	wantV6 := kind == facts.IPv6
 	switch {

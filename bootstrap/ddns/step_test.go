@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
 )
@@ -423,5 +424,20 @@ func TestCorruptStateStartsFresh(t *testing.T) {
 	}
 	if r := h.run(false); r.err != nil || r.requests != 0 {
 		t.Fatalf("second run: err=%v requests=%d", r.err, r.requests)
+	}
+}
+
+// When the metadata service is down the run goes on with cached facts, but
+// a cached address (the public one changes at every stop/start) is never
+// registered: the records are skipped and reported, nothing is sent.
+func TestCachedFactsAreNeverRegistered(t *testing.T) {
+	h := newHarness(t)
+	h.facts.Source = facts.SourceCache
+	r := h.run(true) // even forced
+	if r.err != nil || r.requests != 0 {
+		t.Fatalf("cached facts: err=%v requests=%d", r.err, r.requests)
+	}
+	if len(r.res.Degraded) == 0 || !strings.Contains(strings.Join(r.res.Degraded, "\n"), "cached address is never registered") {
+		t.Errorf("degraded = %q", r.res.Degraded)
 	}
 }

@@ -127,7 +127,7 @@ func binary(t testing.TB) string {
 	binaryOnce.Do(func() {
 		binaryPath = filepath.Join(scratch, "bin", "ec2boot")
 		var out string
-		out, binaryErr = runErr(3*time.Minute, []string{"CGO_ENABLED=0"}, "go", "build", "-C", repoRoot(t), "-trimpath", "-o", binaryPath, "./cmd/ec2boot")
+		out, binaryErr = runErr(3*time.Minute, []string{"CGO_ENABLED=0"}, "go", "build", "-C", repoRoot(t), "-trimpath", "-buildvcs=false", "-o", binaryPath, "./cmd/ec2boot")
 		if binaryErr != nil {
 			binaryErr = fmt.Errorf("go build ./cmd/ec2boot: %v\n%s", binaryErr, out)
 		}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -69,6 +70,27 @@ func main() {
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
+	inv, code := parse(args, stdout, stderr)
+	if inv == nil {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return inv.run(ctx, inv.globals, inv.args)
+}
+
+// invocation is a parsed command line, ready to run.
+type invocation struct {
+	name    string
+	globals *cli.Globals
+	args    []string
+	run     func(ctx context.Context, g *cli.Globals, args []string) int
+}
+
+// parse reads the global flags (before or after the command) and the
+// command's own; it returns nil and the exit code when there is nothing to
+// run (help, or a usage error already reported on stderr).
+func parse(args []string, stdout, stderr io.Writer) (*invocation, int) {
 	g := &cli.Globals{LookupEnv: os.LookupEnv, Stdout: stdout, Version: version,
 		Root: "/", ConfigPath: "/etc/ec2boot/config.toml"}
 	logFormat, verbose := "auto", false
@@ -77,17 +99,21 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	top.Usage = func() { fmt.Fprint(stderr, usage) }
 	registerGlobals(top, g, &logFormat, &verbose)
 	if err := top.Parse(args); err != nil {
-		return helpOrUsage(err)
+		return nil, helpOrUsage(err)
 	}
 	if top.NArg() == 0 {
 		fmt.Fprint(stderr, usage)
-		return cli.ExitUsage
+		return nil, cli.ExitUsage
 	}
 	name, rest := top.Arg(0), top.Args()[1:]
+	if name == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil, cli.ExitOK
+	}
 	cmd, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(stderr, "ec2boot: unknown command %q\n\n%s", name, usage)
-		return cli.ExitUsage
+		return nil, cli.ExitUsage
 	}
 	fs := flag.NewFlagSet("ec2boot "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -102,23 +128,25 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		})
 	}
 	if err := fs.Parse(rest); err != nil {
-		return helpOrUsage(err)
+		return nil, helpOrUsage(err)
 	}
 	format, err := logging.ParseFormat(logFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, "ec2boot: --log-format: %v\n", err)
-		return cli.ExitUsage
+		return nil, cli.ExitUsage
+	}
+	if !filepath.IsAbs(g.Root) {
+		abs, err := filepath.Abs(g.Root)
+		if err != nil {
+			fmt.Fprintf(stderr, "ec2boot: --root: %v\n", err)
+			return nil, cli.ExitUsage
+		}
+		g.Root = abs
 	}
 	g.Log = logging.New(stderr, format, verbose)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return run(ctx, g, fs.Args())
+	return &invocation{name: name, globals: g, args: fs.Args(), run: run}, cli.ExitOK
 }
 
-// registerGlobals binds the global flags to fs. The current values are the
-// defaults, so that flags given before the command survive the command's
-// own parse.
 func registerGlobals(fs *flag.FlagSet, g *cli.Globals, logFormat *string, verbose *bool) {
 	fs.StringVar(&g.Root, "root", g.Root, "treat `DIR` as / for every file read or written")
 	fs.StringVar(&g.ConfigPath, "config", g.ConfigPath, "local TOML config `FILE`, merged under user-data")
@@ -177,7 +205,7 @@ var commands = map[string]command{
 		func(fs *flag.FlagSet) func(context.Context, *cli.Globals, []string) int {
 			return func(ctx context.Context, g *cli.Globals, args []string) int {
 				if len(args) > 1 {
-					fmt.Fprintln(os.Stderr, "ec2boot validate: at most one FILE")
+					g.Log.Error().Msg("validate takes at most one FILE")
 					return cli.ExitUsage
 				}
 				return cli.Validate(ctx, g, strings.Join(args, ""))
