@@ -376,18 +376,3 @@ func TestInspect(t *testing.T) {
 		t.Errorf("Inspect changed the file")
 	}
 }
-
-func FuzzUnescapeMountPath(f *testing.F) {
-	for _, s := range []string{`/a\040b`, `\`, `\0`, `\777x`, `/etc/hosts`, `\134\011`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := UnescapeMountPath(s)
-		if len(out) > len(s) {
-			t.Fatalf("unescaping grew %q to %q", s, out)
-		}
-		if !strings.Contains(s, `\`) && out != s {
-			t.Fatalf("changed a string without escapes")
-		}
-	})
-}

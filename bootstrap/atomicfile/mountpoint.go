@@ -1,14 +1,13 @@
 package atomicfile
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ec2boot/ec2boot/bootstrap/mountinfo"
 )
 
 // IsMountPoint reports whether path is itself a mount point, as a
@@ -50,58 +49,9 @@ func mountinfoHas(path string) (bool, error) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	f, err := os.Open("/proc/self/mountinfo")
+	table, err := mountinfo.Self()
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
-	return mountinfoContains(bufio.NewScanner(f), abs)
-}
-
-func mountinfoContains(sc *bufio.Scanner, abs string) (bool, error) {
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		if UnescapeMountPath(fields[4]) == abs {
-			return true, nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return false, fmt.Errorf("read mountinfo: %w", err)
-	}
-	return false, nil
-}
-
-// UnescapeMountPath undoes the octal escapes (\040 for space and so on) that
-// the kernel uses for paths in /proc/self/mountinfo.
-func UnescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1:i+4]) {
-			v := (s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
-			b.WriteByte(v)
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < '0' || s[i] > '7' {
-			return false
-		}
-	}
-	return true
+	return len(table.At(abs)) > 0, nil
 }

@@ -196,7 +196,7 @@ func (s *DNS) validate(v *validator) {
 		if a.Wildcard != "" && !oneOf(a.Wildcard, []string{"ON", "OFF", "NOCHG"}) {
 			v.errorf(p+".wildcard", "%q is not one of ON, OFF, NOCHG", a.Wildcard)
 		}
-		if a.MX != "" && a.MX != "NOCHG" && !isHostname(a.MX) {
+		if a.MX != "" && a.MX != "NOCHG" && !IsHostname(a.MX) {
 			v.errorf(p+".mx", "%q is not a valid DNS name", a.MX)
 		}
 		if a.BackMX != "" {
@@ -226,7 +226,7 @@ func (s *DNS) validate(v *validator) {
 		p := fmt.Sprintf("dns.records[%d]", i)
 		if r.Name == "" {
 			v.errorf(p+".name", "missing")
-		} else if !isHostname(r.Name) {
+		} else if !IsHostname(r.Name) {
 			v.errorf(p+".name", "%q is not a valid DNS name", r.Name)
 		} else if !strings.Contains(strings.TrimSuffix(r.Name, "."), ".") {
 			v.errorf(p+".name", "%q is not fully qualified (providers answer notfqdn)", r.Name)

@@ -75,14 +75,14 @@ func (s *Peers) validate(v *validator) {
 	for _, role := range s.RoleNames() {
 		names := s.Roles[role]
 		p := fmt.Sprintf("peers.roles.%s", role)
-		if !isHostname(role) || strings.Contains(role, ".") {
+		if !IsHostname(role) || strings.Contains(role, ".") {
 			v.errorf(p, "role name %q: use letters, digits and hyphens", role)
 		}
 		seen := map[string]int{}
 		for i, n := range names {
 			key := fmt.Sprintf("%s[%d]", p, i)
 			switch {
-			case !isHostname(n):
+			case !IsHostname(n):
 				v.errorf(key, "%q is not a valid DNS name", n)
 			case ReservedHostname(n):
 				v.errorf(key, "%q would shadow the instance metadata service or localhost", n)

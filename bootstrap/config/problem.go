@@ -135,9 +135,9 @@ func isUnder(p, dir string) bool {
 	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
 
-// isHostname accepts DNS names made of LDH labels (a leading "*." for
+// IsHostname accepts DNS names made of LDH labels (a leading "*." for
 // wildcards is not allowed: records name real hosts).
-func isHostname(s string) bool {
+func IsHostname(s string) bool {
 	s = strings.TrimSuffix(s, ".")
 	if s == "" || len(s) > 253 {
 		return false

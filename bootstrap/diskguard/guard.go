@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ec2boot/ec2boot/bootstrap/humanize"
 	"io"
 	"io/fs"
 	"strings"
@@ -133,7 +134,7 @@ func percent(used, total uint64) int {
 
 func (u Usage) line() string {
 	s := fmt.Sprintf("%s: %d%% used (%s of %s, %s free), inodes %d%%",
-		u.Path, u.Percent, human(int64(u.Used)), human(int64(u.Total)), human(int64(u.Avail)), u.InodePct)
+		u.Path, u.Percent, humanize.Bytes(int64(u.Used)), humanize.Bytes(int64(u.Total)), humanize.Bytes(int64(u.Avail)), u.InodePct)
 	return s
 }
 
@@ -143,7 +144,7 @@ func (u Usage) largestText() string {
 	}
 	parts := make([]string, len(u.Largest))
 	for i, d := range u.Largest {
-		parts[i] = fmt.Sprintf("%s %s", d.Path, human(d.Bytes))
+		parts[i] = fmt.Sprintf("%s %s", d.Path, humanize.Bytes(d.Bytes))
 	}
 	s := "largest: " + strings.Join(parts, ", ")
 	if u.ScanPartial {
@@ -194,17 +195,4 @@ func Usages(sp step.Plan) []Usage {
 		return p.usages
 	}
 	return nil
-}
-
-func human(b int64) string {
-	const unit = 1024
-	if b < unit {
-		return fmt.Sprintf("%d B", b)
-	}
-	div, exp := int64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
 }

@@ -2,6 +2,7 @@ package hosts
 
 import (
 	"fmt"
+	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"net/netip"
 	"slices"
 	"strings"
@@ -71,24 +72,10 @@ func BuildBody(set *peers.Set, includeSelf bool) (body []string, rejected []stri
 	return body, rejected
 }
 
-// validName accepts RFC 1123 host names (underscores tolerated, as DNS
-// allows them in practice): nothing that could break the file's syntax.
+// validName accepts what config accepts for DNS names, without the
+// trailing dot: nothing that could break the file's syntax.
 func validName(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
-			}
-		}
-	}
-	return true
+	return !strings.HasSuffix(s, ".") && config.IsHostname(s)
 }
 
 // Conflicts reports managed names that the file also defines outside the

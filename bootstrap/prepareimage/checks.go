@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ec2boot/ec2boot/bootstrap/humanize"
 	"io"
 	"io/fs"
 	"os"
@@ -226,7 +227,7 @@ func instanceStore(o Options) ([]Item, error) {
 		count = "more than " + count
 	}
 	return []Item{{Kind: Note, Path: o.MountPoint,
-		What: fmt.Sprintf("%s (%s) on the instance store will not be in the image", count, sizeString(bytes))}}, nil
+		What: fmt.Sprintf("%s (%s) on the instance store will not be in the image", count, humanize.Bytes(bytes))}}, nil
 }
 
 // excludedDirs reports directories whose current content the image will
@@ -261,7 +262,7 @@ func excludedDirs(o Options) ([]Item, error) {
 			count = "more than " + count
 		}
 		items = append(items, Item{Kind: Note, Path: "/media",
-			What: fmt.Sprintf("%s (%s): bundling tools exclude /media, and removable media are not in a snapshot", count, sizeString(bytes))})
+			What: fmt.Sprintf("%s (%s): bundling tools exclude /media, and removable media are not in a snapshot", count, humanize.Bytes(bytes))})
 	}
 	return items, nil
 }

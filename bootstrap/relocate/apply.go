@@ -3,6 +3,7 @@ package relocate
 import (
 	"context"
 	"fmt"
+	"github.com/ec2boot/ec2boot/bootstrap/humanize"
 	"os"
 	"path/filepath"
 	"sort"
@@ -178,7 +179,7 @@ func (r *run) relocate(ctx context.Context, path string) error {
 		}
 	} else {
 		msg = fmt.Sprintf("%s: copied %d directories and %d files (%s), verified, bind-mounted from %s",
-			path, n.dirs, n.files, human(n.bytes), r.rel(target))
+			path, n.dirs, n.files, humanize.Bytes(n.bytes), r.rel(target))
 	}
 	r.res.Changed = append(r.res.Changed, msg)
 	log.Info().Msg(msg)
@@ -307,7 +308,7 @@ func checkSpace(mp string, bytes, inodes int64) error {
 	avail := int64(st.Bavail) * st.Bsize
 	need := bytes + bytes/20 + 16<<20
 	if avail < need {
-		return fmt.Errorf("not enough space on the instance store: need %s, %s free", human(need), human(avail))
+		return fmt.Errorf("not enough space on the instance store: need %s, %s free", humanize.Bytes(need), humanize.Bytes(avail))
 	}
 	if st.Files > 0 && int64(st.Ffree) < inodes+1000 {
 		return fmt.Errorf("not enough inodes on the instance store: need %d, %d free", inodes+1000, st.Ffree)

@@ -3,6 +3,7 @@ package relocate
 import (
 	"errors"
 	"fmt"
+	"github.com/ec2boot/ec2boot/bootstrap/humanize"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -45,9 +46,9 @@ func (pp pathPlan) describe(p *plan) string {
 		return fmt.Sprintf("recreate the directory skeleton in %s and bind-mount it (the instance store was erased by a stop/start: logs kept there before are gone)", target)
 	case pathCopy:
 		return fmt.Sprintf("copy %s in %d entries to %s, verify by checksum, bind-mount it over %s (the original stays underneath)",
-			human(pp.bytes), pp.inodes, target, pp.path)
+			humanize.Bytes(pp.bytes), pp.inodes, target, pp.path)
 	case pathLater:
-		return fmt.Sprintf("after mounting: bind-mount again if the marker says so, else copy %s in %d entries to %s", human(pp.bytes), pp.inodes, target)
+		return fmt.Sprintf("after mounting: bind-mount again if the marker says so, else copy %s in %d entries to %s", humanize.Bytes(pp.bytes), pp.inodes, target)
 	default:
 		return "error: " + pp.reason
 	}
@@ -138,17 +139,4 @@ func (p *plan) decidePath(path string, tab mountinfo.Table, store *mountinfo.Mou
 func isDir(p string) bool {
 	fi, err := os.Lstat(p)
 	return err == nil && fi.IsDir()
-}
-
-func human(b int64) string {
-	const unit = 1024
-	if b < unit {
-		return fmt.Sprintf("%d B", b)
-	}
-	div, exp := int64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
 }

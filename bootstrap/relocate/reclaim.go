@@ -2,6 +2,7 @@ package relocate
 
 import (
 	"fmt"
+	"github.com/ec2boot/ec2boot/bootstrap/humanize"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,7 +30,7 @@ func (r *run) maybeReclaim(path string) error {
 	if err := r.setMarker(path, e); err != nil {
 		return fmt.Errorf("relocate %s: %w", path, err)
 	}
-	msg := fmt.Sprintf("%s: reclaimed %d files (%s) of the hidden original on the root disk", path, files, human(freed))
+	msg := fmt.Sprintf("%s: reclaimed %d files (%s) of the hidden original on the root disk", path, files, humanize.Bytes(freed))
 	r.res.Changed = append(r.res.Changed, msg)
 	r.env.Log.Info().Str("path", path).Int("files", files).Int64("bytes", freed).Msg(msg)
 	return nil

@@ -163,7 +163,7 @@ func TestCloudInitThroughEc2boot(t *testing.T) {
 	}
 	found := false
 	for _, f := range doc.WriteFiles {
-		if f.Path != "/etc/ec2boot/config.toml" {
+		if f.Path != "/root/ec2boot-config.toml" {
 			continue
 		}
 		found = true
@@ -176,7 +176,7 @@ func TestCloudInitThroughEc2boot(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Error("install-ec2boot.yaml writes no /etc/ec2boot/config.toml")
+		t.Error("install-ec2boot.yaml stages no configuration in /root/ec2boot-config.toml")
 	}
 	// The check can fail: a misspelt key in the ec2boot part.
 	bad := filepath.Join(t.TempDir(), "bad.toml")
