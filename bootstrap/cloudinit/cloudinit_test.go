@@ -137,6 +137,18 @@ func TestMountConflict(t *testing.T) {
 	}
 }
 
+func TestMountWarning(t *testing.T) {
+	if w := MountWarning(newRoot(t, "", true), "/mnt"); !strings.Contains(w, "ephemeral0") {
+		t.Errorf("MountWarning on Debian's default = %q, want the ephemeral0 warning", w)
+	}
+	if w := MountWarning(newRoot(t, "mounts-off", true), "/mnt"); w != "" {
+		t.Errorf("MountWarning with the mount off = %q, want none", w)
+	}
+	if w := MountWarning(newRoot(t, "invalid-yaml", true), "/mnt"); !strings.Contains(w, "cannot tell") {
+		t.Errorf("MountWarning with a broken file = %q, want a warning that says it cannot tell", w)
+	}
+}
+
 func TestLoadMergeOrder(t *testing.T) {
 	c, err := Load(newRoot(t, "later-file-wins", true))
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 )
 
 // ephemeral is cloud-init's name for the first instance-store volume.
@@ -118,4 +120,16 @@ func scalar(v any) string {
 		return s
 	}
 	return fmt.Sprint(v)
+}
+
+// MountWarning is MountConflict for a step's plan: it loads cloud-init's
+// configuration under root and returns the warning, or "" when cloud-init
+// leaves the instance store alone. A configuration it cannot read is a
+// warning too, since it may well mount the instance store.
+func MountWarning(root hostfs.Root, mountPoint string) string {
+	c, err := Load(root)
+	if err != nil {
+		return fmt.Sprintf("cannot tell whether cloud-init mounts the instance store: %v", err)
+	}
+	return c.MountConflict(mountPoint)
 }

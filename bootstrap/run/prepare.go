@@ -49,9 +49,13 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 		log.Info().Str("other_instance_id", other).Msg("state left by another instance (baked into the image?) is ignored")
 	}
 
-	raw, err := userDataFor(ctx, opts.Metadata, store, fresh)
+	raw, cached, err := userDataFor(ctx, opts.Metadata, store, fresh)
 	if err != nil {
 		return nil, ExitNoMetadata, err
+	}
+	if cached != "" {
+		log.Warn().Msg(cached)
+		code = ExitNoMetadata
 	}
 	extracted, err := userdata.Extract(raw)
 	if err != nil {
@@ -65,7 +69,7 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 	if err := problems.Err(); err != nil {
 		return nil, ExitInvalid, err
 	}
-	in := &input{facts: f, cfg: cfg, store: store, userData: raw}
+	in := &input{facts: f, cfg: cfg, store: store}
 	for _, w := range problems.Warnings() {
 		log.Warn().Msg(w.String())
 		in.warnings = append(in.warnings, w.String())
@@ -81,20 +85,23 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 }
 
 // userDataFor fetches user-data, or takes this instance's cached copy when
-// the metadata service is unreachable.
-func userDataFor(ctx context.Context, md Metadata, store *state.Store, fresh bool) ([]byte, error) {
+// the metadata service is unreachable; cached then says so.
+func userDataFor(ctx context.Context, md Metadata, store *state.Store, fresh bool) (raw []byte, cached string, err error) {
 	if fresh {
 		raw, err := md.UserData(ctx)
 		if err == nil {
-			return raw, nil
+			return raw, "", nil
 		}
 		if b, ok := cachedUserData(store); ok {
-			return b, nil
+			return b, fmt.Sprintf("degraded: %v; using the user-data cached by the last run", err), nil
 		}
-		return nil, fmt.Errorf("user-data: %w", err)
+		return nil, "", err
 	}
-	b, _ := cachedUserData(store)
-	return b, nil
+	b, ok := cachedUserData(store)
+	if !ok {
+		return nil, "no user-data cached for this instance; using the local configuration only", nil
+	}
+	return b, "", nil
 }
 
 func cachedUserData(store *state.Store) ([]byte, bool) {

@@ -6,7 +6,6 @@ package run
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -212,7 +211,6 @@ type input struct {
 	cfg      *config.Config
 	store    *state.Store
 	warnings []string
-	userData []byte // raw, to cache on success
 	cache    func(zerolog.Logger)
 }
 
@@ -221,5 +219,3 @@ func (in *input) saveCaches(log zerolog.Logger) {
 		in.cache(log)
 	}
 }
-
-var errNotEC2 = errors.New("not an EC2 instance")

@@ -350,3 +350,34 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestUserDataOutageUsesThisInstancesCache(t *testing.T) {
+	fx := newFixture(t)
+	fx.md.userData = []byte("[disk]\nwarn_percent = 70\n")
+	var seen int
+	fx.step("probe")
+	if rep := fx.run(t, false); rep.ExitCode != ExitOK {
+		t.Fatalf("first run: exit %d %s", rep.ExitCode, rep.Message)
+	}
+	fx.md.userData, fx.md.udErr = nil, errors.New("user-data: connection refused")
+	rep := Run(context.Background(), Options{
+		Root: hostfs.Root(fx.root), Metadata: fx.md, Log: logging.Discard(), Out: io.Discard,
+		Clock: clock.Real{}, LockWait: time.Second,
+		Steps: []step.Step{stepFunc(func(env *step.Env) { seen = env.Config.Disk.WarnPercent })},
+	})
+	if rep.ExitCode != ExitNoMetadata {
+		t.Errorf("exit %d, want %d", rep.ExitCode, ExitNoMetadata)
+	}
+	if seen != 70 {
+		t.Errorf("steps saw disk.warn_percent %d, want the cached user-data's 70", seen)
+	}
+}
+
+// stepFunc is a step that only looks at its environment.
+type stepFunc func(env *step.Env)
+
+func (stepFunc) Name() string { return "look" }
+func (f stepFunc) Plan(_ context.Context, env *step.Env) (step.Plan, error) {
+	f(env)
+	return &fakePlan{s: &fakeStep{calls: new([]string)}}, nil
+}
