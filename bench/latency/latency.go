@@ -29,6 +29,20 @@ type Trip struct {
 type Timeline struct {
 	mu    sync.Mutex
 	trips []Trip
+	// late sums how much longer than asked the proxies' sleeps took
+	// (timer slack and scheduling): the proxy's own cost, not the client's.
+	late  time.Duration
+	holds int
+}
+
+// Late returns the mean oversleep of one hold since the last Reset.
+func (t *Timeline) Late() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.holds == 0 {
+		return 0
+	}
+	return t.late / time.Duration(t.holds)
 }
 
 func (t *Timeline) add(peer string, start time.Time, d time.Duration) {
@@ -40,7 +54,7 @@ func (t *Timeline) add(peer string, start time.Time, d time.Duration) {
 // Reset forgets every trip (between runs).
 func (t *Timeline) Reset() {
 	t.mu.Lock()
-	t.trips = nil
+	t.trips, t.late, t.holds = nil, 0, 0
 	t.mu.Unlock()
 }
 
@@ -77,9 +91,26 @@ type Proxy struct {
 	peer  string
 	up    string
 	delay atomic.Int64
+	reqs  atomic.Int64
 	tl    *Timeline
 	close func() error
 	wg    sync.WaitGroup
+}
+
+// Requests is how many requests went through: HTTP requests (a chunk that
+// starts with a method) or datagrams.
+func (p *Proxy) Requests() int64 { return p.reqs.Load() }
+
+// ResetRequests sets the request count back to zero.
+func (p *Proxy) ResetRequests() { p.reqs.Store(0) }
+
+func (p *Proxy) countHTTP(b []byte) {
+	for _, m := range []string{"GET ", "PUT ", "POST ", "HEAD "} {
+		if len(b) >= len(m) && string(b[:len(m)]) == m {
+			p.reqs.Add(1)
+			return
+		}
+	}
 }
 
 // SetDelay sets the per-request delay.
@@ -93,7 +124,13 @@ func (p *Proxy) hold(start time.Time, trips int) {
 	for i := 0; i < trips; i++ {
 		p.tl.add(p.peer, start.Add(time.Duration(i)*d), d)
 	}
-	time.Sleep(time.Until(start.Add(time.Duration(trips) * d)))
+	until := start.Add(time.Duration(trips) * d)
+	time.Sleep(time.Until(until))
+	late := time.Since(until)
+	p.tl.mu.Lock()
+	p.tl.late += late
+	p.tl.holds++
+	p.tl.mu.Unlock()
 }
 
 // Close stops the proxy and every connection through it.
@@ -105,7 +142,12 @@ func (p *Proxy) Close() error {
 
 // TCP starts a proxy on a free loopback port in front of upstream.
 func TCP(peer, upstream string, tl *Timeline) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return TCPOn(peer, "127.0.0.1:0", upstream, tl)
+}
+
+// TCPOn is TCP listening on listen.
+func TCPOn(peer, listen, upstream string, tl *Timeline) (*Proxy, error) {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +222,7 @@ func (p *Proxy) serveTCP(c net.Conn, track func(...net.Conn) bool) {
 		}
 		close(done)
 	}()
+	p.countHTTP(buf[:n])
 	p.hold(first, 2) // handshake + first request
 	for {
 		if _, werr := u.Write(buf[:n]); werr != nil {
@@ -192,6 +235,7 @@ func (p *Proxy) serveTCP(c net.Conn, track func(...net.Conn) bool) {
 		if n == 0 {
 			break
 		}
+		p.countHTTP(buf[:n])
 		p.hold(time.Now(), 1)
 	}
 	if tc, ok := u.(*net.TCPConn); ok {
@@ -199,6 +243,11 @@ func (p *Proxy) serveTCP(c net.Conn, track func(...net.Conn) bool) {
 	}
 	<-done
 }
+
+// udpIdle is how long an upstream socket waits for another answer. Short:
+// every open socket is a descriptor that scans of /proc (the client's own,
+// for instance) have to read.
+const udpIdle = 250 * time.Millisecond
 
 // UDP starts a proxy for datagrams (DNS) on a free loopback port.
 func UDP(peer, upstream string, tl *Timeline) (*Proxy, error) {
@@ -236,6 +285,7 @@ func UDP(peer, upstream string, tl *Timeline) (*Proxy, error) {
 				continue
 			}
 			start := time.Now()
+			p.reqs.Add(1)
 			msg := append([]byte(nil), buf[:n]...)
 			mu.Lock()
 			u := clients[from.String()]
@@ -261,7 +311,7 @@ func UDP(peer, upstream string, tl *Timeline) (*Proxy, error) {
 					}()
 					b := make([]byte, 64<<10)
 					for {
-						_ = u.SetReadDeadline(time.Now().Add(2 * time.Second))
+						_ = u.SetReadDeadline(time.Now().Add(udpIdle))
 						n, err := u.Read(b)
 						if err != nil {
 							return

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ec2boot/ec2boot/bootstrap/step"
@@ -178,20 +179,48 @@ func echoMatches(echo string, it *item) bool {
 }
 
 // confirm asks DNS once more for what was just registered; when it already
-// answers the new address the next run has nothing left to write.
+// answers the new address the next run has nothing left to write. The
+// questions go out together: the server answered during the plan (a dead
+// one is not asked again), and each question is a round trip of its own.
 func (p *Plan) confirm(ctx context.Context, st *State, sent []*item) {
 	if p.checker == nil {
 		return
 	}
+	var qs []query
+	var states []*RecordState
+	var wants []netip.Addr
 	for _, it := range sent {
 		for _, r := range it.rrs {
 			rs := st.Records[recordKey(it.acct.name, it.name, r.typ)]
 			if rs == nil {
 				continue
 			}
-			if ans := p.lookup(ctx, it.name, r.typ, nil); ans.err == nil && slices.Equal(ans.addrs, []netip.Addr{r.want}) {
-				rs.Confirmed = true
-			}
+			qs = append(qs, query{it.name, r.typ})
+			states, wants = append(states, rs), append(wants, r.want)
 		}
 	}
+	for i, ans := range p.lookupAll(ctx, qs, nil) {
+		if ans.err == nil && slices.Equal(ans.addrs, []netip.Addr{wants[i]}) {
+			states[i].Confirmed = true
+		}
+	}
+}
+
+// query is one DNS check: a name and a record type.
+type query struct{ name, typ string }
+
+// lookupAll asks DNS for every query in parallel and returns the answers in
+// order; the checker is safe for concurrent use.
+func (p *Plan) lookupAll(ctx context.Context, qs []query, checkerErr error) []answer {
+	out := make([]answer, len(qs))
+	var wg sync.WaitGroup
+	for i, q := range qs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = p.lookup(ctx, q.name, q.typ, checkerErr)
+		}()
+	}
+	wg.Wait()
+	return out
 }

@@ -34,6 +34,9 @@ type Checker struct {
 	zones   map[string][]string // zone -> authoritative "ip:port"
 	dead    map[string]error    // servers that did not answer: not asked again this run
 	queries int
+	// discover serialises finding a zone's servers, so that parallel
+	// lookups in one zone find them once.
+	discover sync.Mutex
 }
 
 // NewChecker returns a checker reading its resolvers from resolvConf (a
@@ -171,15 +174,14 @@ func (c *Checker) exchange(ctx context.Context, server, fqdn string, qtype uint1
 
 // authoritative finds the addresses of the name servers of fqdn's zone.
 func (c *Checker) authoritative(ctx context.Context, fqdn string) ([]string, error) {
-	c.mu.Lock()
-	for zone, ns := range c.zones {
-		if dns.IsSubDomain(zone, fqdn) {
-			c.mu.Unlock()
-			return ns, nil
-		}
+	if ns, ok := c.known(fqdn); ok {
+		return ns, nil
 	}
-	c.mu.Unlock()
-
+	c.discover.Lock()
+	defer c.discover.Unlock()
+	if ns, ok := c.known(fqdn); ok {
+		return ns, nil // found by a parallel lookup while this one waited
+	}
 	zone, err := c.findZone(ctx, fqdn)
 	if err != nil {
 		return nil, err
@@ -217,6 +219,18 @@ func (c *Checker) authoritative(ctx context.Context, fqdn string) ([]string, err
 	c.zones[zone] = servers
 	c.mu.Unlock()
 	return servers, nil
+}
+
+// known returns the servers of fqdn's zone when they were found already.
+func (c *Checker) known(fqdn string) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for zone, ns := range c.zones {
+		if dns.IsSubDomain(zone, fqdn) {
+			return ns, true
+		}
+	}
+	return nil, false
 }
 
 // findZone asks the resolver for fqdn's SOA: the answer (at a zone apex) or

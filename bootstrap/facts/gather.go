@@ -36,7 +36,9 @@ type Options struct {
 	// DMI board asset tag on Nitro), used to recognise cached facts that
 	// another instance left in the image. Empty when unknown.
 	InstanceIDHint string
-	// Parallel bounds the GETs in flight (default 8).
+	// Parallel bounds the GETs in flight (default 32: every value of a
+	// normal instance in one wave, so the whole gathering costs three
+	// round trips: token, listing, values).
 	Parallel int
 }
 
@@ -126,7 +128,7 @@ func gatherIMDS(ctx context.Context, src Getter, opt Options) (*Facts, error) {
 	)
 	parallel := opt.Parallel
 	if parallel <= 0 {
-		parallel = 8
+		parallel = 32
 	}
 	sem := make(chan struct{}, parallel)
 	ctx, cancel := context.WithCancel(ctx)

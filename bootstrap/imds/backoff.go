@@ -2,7 +2,9 @@ package imds
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
+	"syscall"
 	"time"
 )
 
@@ -50,11 +52,39 @@ func (b Backoff) Delay(n int, jitter float64) time.Duration {
 // lastChance is the least time worth leaving for a final attempt.
 const lastChance = 50 * time.Millisecond
 
+// notUpPace paces retries while nothing answers at the service's address
+// at all: the connection is refused or there is no route yet (early boot,
+// before the interface is configured). That answer comes from the local
+// network stack and never reaches the service, so asking again soon costs
+// the service nothing, and the run notices the service within this long of
+// it coming up instead of within the back-off (up to Max). It is still not
+// a busy loop: about 50 cheap attempts a second, each failing at once.
+const notUpPace = 20 * time.Millisecond
+
+// notUp reports whether err says nothing is there yet, as opposed to a
+// service that answered badly or slowly (which backs off).
+func notUp(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENETUNREACH) ||
+		errors.Is(err, syscall.EHOSTUNREACH)
+}
+
+// sleepAfter waits before retry number n after err: the short notUpPace
+// when the service is not up yet, the back-off otherwise.
+func (b Backoff) sleepAfter(ctx context.Context, n int, err error) bool {
+	if notUp(err) {
+		return wait(ctx, notUpPace/2+time.Duration(rand.Float64()*float64(notUpPace/2)))
+	}
+	return b.sleep(ctx, n)
+}
+
 // sleep waits for the n-th retry delay or until ctx ends, and reports
 // whether to try again. A wait that would run past the deadline is cut
 // short to leave one last attempt, or skipped when not even that fits.
 func (b Backoff) sleep(ctx context.Context, n int) bool {
-	d := b.Delay(n, rand.Float64())
+	return wait(ctx, b.Delay(n, rand.Float64()))
+}
+
+func wait(ctx context.Context, d time.Duration) bool {
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl) - lastChance
 		if left <= 0 {

@@ -142,7 +142,7 @@ func (c *Client) WaitReady(ctx context.Context) error {
 			return unwrapPermanent(err)
 		}
 		last = err
-		if ctx.Err() != nil || !c.opt.Backoff.sleep(ctx, n) {
+		if ctx.Err() != nil || !c.opt.Backoff.sleepAfter(ctx, n, err) {
 			return giveUp("PUT", tokenPath, n+1, last, ctx)
 		}
 	}
@@ -172,7 +172,7 @@ func (c *Client) Get(ctx context.Context, path string) ([]byte, error) {
 			continue
 		}
 		last = err
-		if ctx.Err() != nil || !c.opt.Backoff.sleep(ctx, n) {
+		if ctx.Err() != nil || !c.opt.Backoff.sleepAfter(ctx, n, err) {
 			return nil, giveUp("GET", p, n+1, last, ctx)
 		}
 		n++

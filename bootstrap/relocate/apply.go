@@ -326,7 +326,9 @@ func (r *run) quiesce(ctx context.Context, orig string) {
 	if r.relinquished {
 		return
 	}
-	ws, err := FindWriters("/proc", orig, 0)
+	// Only journald matters here: reading its descriptors alone spares a
+	// readlink of every open file of every process.
+	ws, err := findWriters("/proc", map[string]int{orig: 0}, journaldComm)
 	if err != nil {
 		return
 	}
@@ -415,18 +417,22 @@ func (r *run) scanWriters() []Writer {
 	if err != nil {
 		return nil
 	}
-	var out []Writer
+	dirs := map[string]int{}
 	for _, path := range r.cfg.Paths {
 		orig := r.env.Root.Path(path)
 		top, ok := tab.Top(orig)
 		if !ok || !ourMount(top, sm, path) {
 			continue
 		}
-		ws, err := FindWriters("/proc", orig, top.ID)
-		if err != nil {
-			continue
-		}
-		out = append(out, ws...)
+		dirs[orig] = top.ID
+	}
+	if len(dirs) == 0 {
+		return nil
+	}
+	// One pass over /proc for every path: the pass is what costs.
+	out, err := FindWritersIn("/proc", dirs)
+	if err != nil {
+		return nil
 	}
 	return out
 }

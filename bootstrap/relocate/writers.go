@@ -37,6 +37,20 @@ func (w Writer) String() string { return fmt.Sprintf("%d (%s) %s", w.PID, w.Comm
 // before we move it". The path string alone cannot tell: it reads the same
 // for the hidden and the visible file; fdinfo's mnt_id does.
 func FindWriters(procDir, dir string, visible int) ([]Writer, error) {
+	return FindWritersIn(procDir, map[string]int{dir: visible})
+}
+
+// FindWritersIn is FindWriters for several directories (each with its
+// visible mount id) in one pass over /proc: the pass, a readlink of every
+// open descriptor of every process, is what costs, so a run with several
+// relocated paths scans once, not once per path.
+func FindWritersIn(procDir string, dirs map[string]int) ([]Writer, error) {
+	return findWriters(procDir, dirs, "")
+}
+
+// findWriters is FindWritersIn limited to processes named comm when comm is
+// set: their name is one small read, and only their descriptors are read.
+func findWriters(procDir string, dirs map[string]int, comm string) ([]Writer, error) {
 	procs, err := os.ReadDir(procDir)
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
@@ -53,6 +67,9 @@ func FindWriters(procDir, dir string, visible int) ([]Writer, error) {
 		if ns, err := os.Readlink(filepath.Join(procDir, p.Name(), "ns", "mnt")); err != nil || ns != ourNS {
 			continue
 		}
+		if comm != "" && readComm(procDir, pid) != comm {
+			continue
+		}
 		fdDir := filepath.Join(procDir, p.Name(), "fd")
 		fds, err := os.ReadDir(fdDir)
 		if err != nil {
@@ -60,7 +77,18 @@ func FindWriters(procDir, dir string, visible int) ([]Writer, error) {
 		}
 		for _, fd := range fds {
 			target, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
-			if err != nil || !isUnder(target, dir) {
+			if err != nil {
+				continue
+			}
+			// The deepest directory holding the file decides which mount
+			// counts as visible (nested paths each have their own).
+			dir, visible := "", 0
+			for d, v := range dirs {
+				if isUnder(target, d) && len(d) > len(dir) {
+					dir, visible = d, v
+				}
+			}
+			if dir == "" {
 				continue
 			}
 			flags, mnt, ok := readFdinfo(filepath.Join(procDir, p.Name(), "fdinfo", fd.Name()))
