@@ -16,6 +16,9 @@ MAXSIZE  := 14680064
 export PATH := $(TOOLS):$(PATH)
 export CGO_ENABLED := 0
 
+# The system tests' debootstrapped rootfs is built once and reused.
+export EC2BOOT_SYSTEMTEST_CACHE ?= /var/tmp/ec2boot-systemtest
+
 AEMM_VERSION := v1.13.0
 NFPM_VERSION := v2.45.2
 

@@ -5,7 +5,7 @@
 set -eu
 
 # Nothing may write ec2boot state after this point.
-systemctl stop ec2boot.timer ec2boot.service 2>/dev/null || true
+systemctl stop ec2boot.timer ec2boot-refresh.service 2>/dev/null || true
 
 # The build instance's user-data, metadata and logs.
 if command -v cloud-init >/dev/null 2>&1; then

@@ -6,9 +6,9 @@
 #   scripts/package.sh [VERSION]
 #
 #   VERSION  package version, as an argument or in the environment (default:
-#            `git describe`); anything not starting with a digit, like the
-#            Makefile's "dev" or a bare commit hash, becomes 0.0.0~<it>,
-#            which sorts before every release
+#            `git describe`); anything that is not a release number (1.2,
+#            1.2.3-4-gHASH), like the Makefile's "dev" or a bare commit hash,
+#            becomes 0.0.0~<it>, which sorts before every release
 #   ARCH     Go architecture of the binary (default: go env GOARCH)
 #   EC2BOOT_BINARY  the binary to package (default: bin/ec2boot)
 #   DIST     output directory (default: dist)
@@ -30,10 +30,11 @@ if [ -z "$VERSION" ]; then
     VERSION=$(git describe --tags --always --dirty 2>/dev/null) || VERSION=dev
 fi
 VERSION=${VERSION#v}
-case "$VERSION" in
-    [0-9]*) ;;
-    *) VERSION="0.0.0~$VERSION" ;;
-esac
+# A release looks like 1.2 or 1.2.3 (possibly followed by git describe's
+# -N-gHASH); a bare commit hash, even one starting with a digit, is not.
+if ! printf '%s' "$VERSION" | grep -Eq '^[0-9]+\.[0-9]+'; then
+    VERSION="0.0.0~$VERSION"
+fi
 # deb and rpm both accept letters, digits, . + ~ in a version; map the rest.
 VERSION=$(printf '%s' "$VERSION" | tr -c 'A-Za-z0-9.+~\n' '.')
 ARCH=${ARCH:-$(go env GOARCH)}

@@ -11,6 +11,10 @@ import (
 // TemplateDir is where a relative template source is looked up.
 const TemplateDir = "/etc/ec2boot"
 
+// ShippedTemplateDir holds the templates the package installs; a relative
+// source not found under TemplateDir is looked up there.
+const ShippedTemplateDir = "/usr/share/ec2boot/templates"
+
 // Template renders one application config file from facts, peers and vars.
 type Template struct {
 	// Source is the template file; a relative path is under TemplateDir.
@@ -32,12 +36,23 @@ type Template struct {
 	Timeout Duration `toml:"timeout"`
 }
 
-// SourcePath returns Source as an absolute host path.
+// SourcePath returns Source as an absolute host path (a relative one under
+// TemplateDir).
 func (t *Template) SourcePath() string {
 	if isAbs(t.Source) {
 		return t.Source
 	}
 	return path.Join(TemplateDir, t.Source)
+}
+
+// SourcePaths returns where to look for the template, first match wins: an
+// absolute Source as it is; a relative one under TemplateDir (the
+// operator's own), then under ShippedTemplateDir (the package's examples).
+func (t *Template) SourcePaths() []string {
+	if isAbs(t.Source) {
+		return []string{t.Source}
+	}
+	return []string{path.Join(TemplateDir, t.Source), path.Join(ShippedTemplateDir, t.Source)}
 }
 
 // FileMode returns Mode parsed, or 0644.

@@ -184,9 +184,9 @@ func machineID(o Options) ([]Item, error) {
 	return items, nil
 }
 
-// credentials reports login traces that an EBS snapshot copies and that
+// loginTraces reports login traces that an EBS snapshot copies and that
 // the bundling tools' default filter would have skipped.
-func credentials(o Options) ([]Item, error) {
+func loginTraces(o Options) ([]Item, error) {
 	homes := []string{"/root"}
 	entries, err := os.ReadDir(o.Root.Path("/home"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -241,15 +241,9 @@ func excludedDirs(o Options) ([]Item, error) {
 		if err != nil {
 			return nil, err
 		}
-		mounted := map[string]bool{}
-		for _, m := range table {
-			mounted[m.MountPoint] = true
-		}
-		for _, p := range o.Relocated {
-			if mounted[filepath.Clean(p)] {
-				items = append(items, Item{Kind: Note, Path: p,
-					What: "is mounted from the instance store: the image gets the original directory underneath, not its current content"})
-			}
+		for _, p := range relocatedNow(table, o.MountPoint, o.Relocated) {
+			items = append(items, Item{Kind: Note, Path: p,
+				What: "is mounted from the instance store: the image gets the original directory underneath, not its current content"})
 		}
 	}
 	files, bytes, more, err := usage(o.Root.Path("/media"))
@@ -265,6 +259,25 @@ func excludedDirs(o Options) ([]Item, error) {
 			What: fmt.Sprintf("%s (%s): bundling tools exclude /media, and removable media are not in a snapshot", count, humanize.Bytes(bytes))})
 	}
 	return items, nil
+}
+
+// relocatedNow returns the paths that are currently bind mounts of the
+// filesystem mounted at mountPoint (the instance store). Other mounts at
+// those paths, such as a tmpfs on /tmp, are not relocations and do not
+// count.
+func relocatedNow(table mountinfo.Table, mountPoint string, paths []string) []string {
+	store, ok := table.Top(filepath.Clean(mountPoint))
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range paths {
+		m, ok := table.Top(filepath.Clean(p))
+		if ok && m.Major == store.Major && m.Minor == store.Minor {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // userSecrets reports credentials the configuration carries into the image.

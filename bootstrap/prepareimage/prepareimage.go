@@ -119,7 +119,7 @@ type Options struct {
 func Inspect(opts Options) (*Report, error) {
 	r := &Report{}
 	for _, check := range []func(Options) ([]Item, error){
-		ownData, cloudInitData, cloudInitFstab, machineID, credentials, instanceStore, excludedDirs, userSecrets,
+		ownData, cloudInitData, cloudInitFstab, machineID, loginTraces, instanceStore, excludedDirs, userSecrets,
 	} {
 		items, err := check(opts)
 		if err != nil {

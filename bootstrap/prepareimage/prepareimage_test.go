@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+	"github.com/ec2boot/ec2boot/bootstrap/mountinfo"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -227,6 +228,27 @@ func TestRunInvalidConfigChangesNothing(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, tree(t, root)); diff != "" {
 		t.Errorf("an invalid config still changed the tree:\n%s", diff)
+	}
+}
+
+func TestRelocatedNow(t *testing.T) {
+	// An instance store at /mnt with /var/log bound from it, a tmpfs on
+	// /tmp, and /var/tmp not relocated.
+	const info = `22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p1 rw
+30 22 259:3 / /mnt rw,relatime shared:5 - ext4 /dev/nvme1n1 rw
+31 22 259:3 /ec2boot/var/log /var/log rw,relatime shared:5 - ext4 /dev/nvme1n1 rw
+32 22 0:40 / /tmp rw,nosuid,nodev shared:6 - tmpfs tmpfs rw
+`
+	table, err := mountinfo.Parse(strings.NewReader(info))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := relocatedNow(table, "/mnt", []string{"/var/log", "/var/tmp", "/tmp"})
+	if diff := cmp.Diff([]string{"/var/log"}, got); diff != "" {
+		t.Errorf("relocatedNow (-want +got):\n%s", diff)
+	}
+	if got := relocatedNow(table, "/media/ephemeral0", []string{"/var/log"}); got != nil {
+		t.Errorf("relocatedNow with nothing at the mount point = %v, want none", got)
 	}
 }
 

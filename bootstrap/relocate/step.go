@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ec2boot/ec2boot/bootstrap/cloudinit"
 	"io"
 	"path/filepath"
 	"strings"
@@ -92,6 +93,11 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 	p.store = decideStore(ctx, env.Root, p.mp, p.cfg.Filesystem, p.cfg.Format, p.ephemeral, tab)
 	if p.store.action == storeNone {
 		return p, nil
+	}
+	// cloud-init's cc_mounts would mount ephemeral0 at /mnt itself, in the
+	// way of the mount, format and bind mounts planned here.
+	if w := cloudinit.MountWarning(env.Root, p.cfg.MountPoint); w != "" {
+		p.store.notes = append(p.store.notes, "warning: "+w)
 	}
 	var ms *mountinfo.Mount
 	if p.store.action == storeReady {

@@ -301,6 +301,9 @@ func TestPlanChangesNothing(t *testing.T) {
 	dev, devnum, _ := loopDevice(t, 64<<20)
 	fakeDisk(t, root, "nvme1n1", ModelInstanceStore, devnum, dev)
 	sum := deviceSum(t, dev)
+	// cloud-init would mount ephemeral0 at /mnt too: plan says so.
+	must(t, os.MkdirAll(root+"/etc/cloud", 0o755))
+	must(t, os.WriteFile(root+"/etc/cloud/cloud.cfg", []byte("cloud_config_modules:\n  - mounts\n"), 0o644))
 	env := newEnvFor(t, root, true)
 	env.DryRun = true
 	env.State, _ = state.Open(root+"/var/lib/ec2boot", "i-0123456789abcdef0", true)
@@ -312,6 +315,7 @@ func TestPlanChangesNothing(t *testing.T) {
 	for _, want := range []string{
 		"mkfs.ext4 -L ec2boot-eph /dev/nvme1n1: instance store nvme1n1 (nvme model) is blank",
 		"mount nvme1n1 at /mnt",
+		"note: warning: cloud-init",
 		"/var/log: copy 192.0 KiB in 19 entries to /mnt/ec2boot/var/log, verify by checksum, bind-mount it over /var/log",
 	} {
 		if !strings.Contains(b.String(), want) {

@@ -95,9 +95,16 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 func (p *plan) prepare(t config.Template, data Data) *file {
 	root := p.env.Root
 	f := &file{tmpl: t, display: t.Destination, path: root.Path(t.Destination), source: t.SourcePath()}
-	text, err := os.ReadFile(root.Path(f.source))
+	var text []byte
+	var err error
+	for _, src := range t.SourcePaths() {
+		if text, err = os.ReadFile(root.Path(src)); !errors.Is(err, fs.ErrNotExist) {
+			f.source = src
+			break
+		}
+	}
 	if err != nil {
-		f.err = fmt.Errorf("template %s: %w", f.source, err)
+		f.err = fmt.Errorf("template %s: %w", strings.Join(t.SourcePaths(), " or "), err)
 		return f
 	}
 	if f.out, err = Execute(f.source, string(text), data); err != nil {

@@ -400,3 +400,29 @@ func TestStepCreatesMissingDestinationDirectory(t *testing.T) {
 		t.Errorf("new directory mode %o, want 755", st.Mode&0o777)
 	}
 }
+
+// A relative source is the operator's under /etc/ec2boot first, then the
+// package's example under /usr/share/ec2boot/templates.
+func TestStepRelativeSourceFallsBackToShippedTemplates(t *testing.T) {
+	fx := newFixture(t)
+	shipped := filepath.Join(fx.root, "usr/share/ec2boot/templates")
+	os.MkdirAll(shipped, 0o755)
+	os.WriteFile(filepath.Join(shipped, "only-shipped.tmpl"), []byte("shipped {{ .Facts.InstanceID }}\n"), 0o644)
+	os.WriteFile(filepath.Join(shipped, "nginx-upstream.conf.tmpl"), []byte("the package's copy\n"), 0o644)
+	fx.cfg.Templates = append(fx.cfg.Templates[:1], config.Template{Source: "only-shipped.tmpl", Destination: "/etc/app/shipped"})
+	fx.cfg.Templates[1].Timeout.Duration = 10 * time.Second
+	if _, _, err := fx.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := fx.read(t, "/etc/app/shipped"); got != "shipped i-0123\n" {
+		t.Errorf("shipped template rendered %q", got)
+	}
+	if got := fx.read(t, "/etc/nginx/upstream.conf"); !strings.Contains(got, "upstream web") {
+		t.Errorf("the operator's template under /etc/ec2boot lost to the shipped one: %q", got)
+	}
+	fx.cfg.Templates = []config.Template{{Source: "missing.tmpl", Destination: "/etc/app/missing", Timeout: fx.cfg.Templates[0].Timeout}}
+	_, _, err := fx.run(t)
+	if err == nil || !strings.Contains(err.Error(), "/etc/ec2boot/missing.tmpl or /usr/share/ec2boot/templates/missing.tmpl") {
+		t.Errorf("missing template error = %v", err)
+	}
+}

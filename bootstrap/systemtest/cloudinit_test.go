@@ -118,6 +118,26 @@ func TestCloudInitMIME(t *testing.T) {
 		t.Errorf("part types (-want +got):\n%s", diff)
 	}
 
+	// cloud-init's own user-data processor sees both parts: it handles
+	// the cloud-config and skips ours as an unknown type.
+	const python = "/usr/bin/python3" // cloud-init imports only under the system Python
+	script := `import sys
+from cloudinit import helpers, user_data
+d = sys.argv[2]
+msg = user_data.UserDataProcessor(helpers.Paths({"cloud_dir": d + "/cloud", "run_dir": d + "/run"})).process(open(sys.argv[1], "rb").read())
+for p in msg.walk():
+    if not p.is_multipart():
+        print(p.get_content_type(), p.get_filename())`
+	out, err := runErr(time.Minute, nil, python, "-c", script, exampleFile(t, "user-data.mime.gz"), t.TempDir())
+	if err != nil {
+		t.Skipf("cloud-init's Python modules are not usable (%v): apt-get install cloud-init\n%s", err, out)
+	}
+	for _, want := range []string{"text/cloud-config cloud-config.yaml", "text/x-ec2boot ec2boot.toml"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cloud-init's processor does not see %q:\n%s", want, out)
+		}
+	}
+
 	ci := needTool(t, "cloud-init", "apt-get install cloud-init")
 	cmd := "cd \"$1\" && exec \"$2\" devel make-mime -a cloud-config.yaml:cloud-config -a ec2boot.toml:x-ec2boot -f"
 	fresh, err := runErr(time.Minute, nil, "sh", "-c", cmd, "sh", filepath.Join(repoRoot(t), "testdata", "cloud-init"), ci)
@@ -186,5 +206,33 @@ func TestCloudInitThroughEc2boot(t *testing.T) {
 	}
 	if out, err := runErr(time.Minute, nil, bin, "validate", bad); err == nil {
 		t.Errorf("ec2boot validate accepted a misspelt key:\n%s", out)
+	}
+}
+
+// TestDocsShowExamples keeps docs/cloud-init.md in step with the example
+// files the other tests check: each file, without its header comment,
+// appears in the page verbatim.
+func TestDocsShowExamples(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "cloud-init.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"cloud-config.yaml", "ec2boot.toml", "install-ec2boot.yaml"} {
+		b, err := os.ReadFile(exampleFile(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := string(b)
+		first := ""
+		if strings.HasPrefix(body, "#cloud-config\n") {
+			first, body = "#cloud-config\n", strings.TrimPrefix(body, "#cloud-config\n")
+		}
+		// The header is the leading comment block, up to the first blank line.
+		if i := strings.Index(body, "\n\n"); i >= 0 && strings.HasPrefix(body, "#") {
+			body = body[i+2:]
+		}
+		if !strings.Contains(string(doc), first+body) {
+			t.Errorf("docs/cloud-init.md does not show testdata/cloud-init/%s as it is", name)
+		}
 	}
 }

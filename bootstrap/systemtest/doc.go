@@ -7,10 +7,14 @@
 // the cloud-init examples.
 //
 // The package has only tests. The light ones (unit linting, Packer, cloud-init,
-// packages) need the tools they check and, for some, root. The heavy ones
-// (booting containers) also need EC2BOOT_SYSTEMTEST_CACHE: a directory where
-// the Debian rootfs is built once (debootstrap, about 40 s, from the Debian
-// mirror apt already uses) and reused by later runs. Run them all with
+// packages) need the tools they check and, for some, root; a missing tool
+// skips them, or fails them when CI is set. The heavy ones (booting
+// containers) also need EC2BOOT_SYSTEMTEST_CACHE: a directory where the
+// Debian rootfs is built once (debootstrap, about 40 s, from the Debian
+// mirror apt already uses) and reused by later runs. Run them all, as root,
+// with
 //
-//	EC2BOOT_SYSTEMTEST_CACHE=/var/tmp/ec2boot-systemtest go test -count=1 -timeout 15m ./bootstrap/systemtest/
+//	EC2BOOT_SYSTEMTEST_CACHE=/var/tmp/ec2boot-systemtest CI=1 go test -count=1 -timeout 15m ./bootstrap/systemtest/
+//
+// About 2 minutes with an empty cache, a little over 1 with a filled one.
 package systemtest

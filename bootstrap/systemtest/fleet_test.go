@@ -191,11 +191,11 @@ func TestFleet(t *testing.T) {
 	}
 	settled, runs := make([]string, len(boxes)), make([]int, len(boxes))
 	for i, c := range boxes {
-		settled[i], runs[i] = stamps(c), c.jobsDone(t, "ec2boot.service")
+		settled[i], runs[i] = stamps(c), c.jobsDone(t, "ec2boot-refresh.service")
 	}
 	requests := dyn.Count()
 	for i, c := range boxes {
-		c.waitJobs(t, "ec2boot.service", runs[i]+1, 20*time.Second)
+		c.waitJobs(t, "ec2boot-refresh.service", runs[i]+1, 20*time.Second)
 		if now := stamps(c); now != settled[i] {
 			t.Errorf("inst-%d: a run with nothing changed rewrote files:\nbefore %s\nafter  %s", i+1, settled[i], now)
 		}
@@ -206,9 +206,9 @@ func TestFleet(t *testing.T) {
 
 	// Every instance's last run succeeded.
 	for i, c := range boxes {
-		if res := c.show(t, "ec2boot.service", "Result")["Result"]; res != "success" {
-			log, _ := c.exec(time.Minute, "journalctl", "-b", "--no-pager", "-u", "ec2boot.service", "-n", "30")
-			t.Errorf("inst-%d: ec2boot.service Result=%s\n%s", i+1, res, log)
+		if res := c.show(t, "ec2boot-refresh.service", "Result")["Result"]; res != "success" {
+			log, _ := c.exec(time.Minute, "journalctl", "-b", "--no-pager", "-u", "ec2boot-refresh.service", "-n", "30")
+			t.Errorf("inst-%d: ec2boot-refresh.service Result=%s\n%s", i+1, res, log)
 		}
 	}
 }
@@ -231,7 +231,7 @@ func converged(t *testing.T, fleet []*instance, boxes []*container, dnsSrv *bind
 	for i, c := range boxes {
 		hosts, _ := c.exec(time.Minute, "cat", "/etc/hosts")
 		env, _ := c.exec(time.Minute, "cat", "/etc/default/fleet-peers")
-		log, _ := c.exec(time.Minute, "journalctl", "-b", "--no-pager", "-u", "ec2boot.service", "-n", "25")
+		log, _ := c.exec(time.Minute, "journalctl", "-b", "--no-pager", "-u", "ec2boot.service", "-u", "ec2boot-refresh.service", "-n", "25")
 		fmt.Fprintf(&dump, "== inst-%d /etc/hosts\n%s\n== fleet-peers\n%s\n== journal\n%s\n", i+1, hosts, env, log)
 	}
 	t.Fatalf("fleet did not converge in %s: %s\n%s", limit, why, dump.String())

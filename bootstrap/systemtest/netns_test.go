@@ -115,9 +115,10 @@ func (in *instance) stopIMDS() {
 	in.imds = nil
 }
 
-// withInstanceAddress gives the namespace its private address on a veth
-// whose other end joins bridge in hubNS (or, without a hub, stays in the
-// namespace so the address is on a real interface).
+// wire puts the metadata address on the namespace's lo and its private
+// address on a veth whose other end joins the bridge br0 in hubNS (or,
+// without a hub, stays in the namespace: the address is still on a real
+// interface, as ec2boot expects).
 func (in *instance) wire(t *testing.T, hubNS, hubPort string) {
 	t.Helper()
 	ipCmd(t, "-n", in.netns, "addr", "add", "169.254.169.254/32", "dev", "lo")
@@ -133,7 +134,7 @@ func (in *instance) wire(t *testing.T, hubNS, hubPort string) {
 	ipCmd(t, "-n", in.netns, "link", "set", "eth0", "up")
 }
 
-// readaddr changes the instance's private address (a redeploy gets a new one).
+// readdress changes the instance's private address (a redeploy gets a new one).
 func (in *instance) readdress(t *testing.T, addr string) {
 	t.Helper()
 	ipCmd(t, "-n", in.netns, "addr", "del", in.localIPv4+"/24", "dev", "eth0")

@@ -31,9 +31,20 @@ type container struct {
 // the cleanup does that, then kills after a grace period.
 func boot(t *testing.T, rootfs, name, netns string) *container {
 	t.Helper()
+	return bootRoot(t, rootfs, name, netns, true)
+}
+
+// bootRoot is boot with a choice: volatile (a tmpfs overlay, the rootfs
+// stays untouched and can be shared) or persistent (what the container
+// writes stays for its next boot).
+func bootRoot(t *testing.T, rootfs, name, netns string, volatile bool) *container {
+	t.Helper()
 	args := []string{"-m", "--propagation", "private", "--", "sh", "-c", nspawnWrapper, "sh",
-		"-q", "-D", rootfs, "--volatile=overlay", "--register=no", "--keep-unit",
+		"-q", "-D", rootfs, "--register=no", "--keep-unit",
 		"--machine=" + name, "--network-namespace-path=/run/netns/" + netns, "-b", "--console=pipe"}
+	if volatile {
+		args = append(args, "--volatile=overlay")
+	}
 	c := &container{name: name, out: &lockedBuffer{}, done: make(chan struct{})}
 	c.cmd = exec.Command("unshare", args...)
 	c.cmd.Env = append(os.Environ(), "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1")
@@ -150,15 +161,15 @@ func (c *container) waitRunning(t *testing.T) string {
 	}
 }
 
-// jobsDone counts finished start jobs of unit in this boot: every run of
-// ec2boot.service, whether at boot or by the timer.
+// jobsDone counts the start jobs of unit that finished successfully in
+// this boot: one per run of a oneshot service.
 func (c *container) jobsDone(t *testing.T, unit string) int {
 	t.Helper()
 	out, err := c.exec(time.Minute, "journalctl", "-b", "-q", "-o", "cat", "UNIT="+unit, "JOB_TYPE=start", "JOB_RESULT=done")
-	if err != nil {
+	if err != nil || strings.TrimSpace(out) == "" {
 		return 0
 	}
-	return len(strings.Fields(strings.TrimSpace(strings.ReplaceAll(out, " ", "_"))))
+	return len(strings.Split(strings.TrimSpace(out), "\n"))
 }
 
 // waitJobs waits until unit has finished n start jobs.

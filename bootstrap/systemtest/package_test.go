@@ -10,12 +10,13 @@ import (
 
 // The files every package must carry, with their modes.
 var packaged = map[string]string{
-	"/usr/bin/ec2boot":                              "-rwxr-xr-x",
-	"/usr/lib/systemd/system/ec2boot.service":       "-rw-r--r--",
-	"/usr/lib/systemd/system/ec2boot-early.service": "-rw-r--r--",
-	"/usr/lib/systemd/system/ec2boot.timer":         "-rw-r--r--",
-	"/etc/ec2boot/config.toml":                      "-rw-r-----",
-	"/var/lib/ec2boot":                              "drwx------",
+	"/usr/bin/ec2boot":                                "-rwxr-xr-x",
+	"/usr/lib/systemd/system/ec2boot.service":         "-rw-r--r--",
+	"/usr/lib/systemd/system/ec2boot-early.service":   "-rw-r--r--",
+	"/usr/lib/systemd/system/ec2boot-refresh.service": "-rw-r--r--",
+	"/usr/lib/systemd/system/ec2boot.timer":           "-rw-r--r--",
+	"/etc/ec2boot/config.toml":                        "-rw-r-----",
+	"/var/lib/ec2boot":                                "drwx------",
 }
 
 func TestDebPackage(t *testing.T) {
@@ -56,10 +57,11 @@ func TestDebPackage(t *testing.T) {
 	dir := t.TempDir()
 	run(t, time.Minute, dpkgDeb, "-x", deb, dir)
 	for src, dst := range map[string]string{
-		"systemd/ec2boot.service":       "usr/lib/systemd/system/ec2boot.service",
-		"systemd/ec2boot-early.service": "usr/lib/systemd/system/ec2boot-early.service",
-		"systemd/ec2boot.timer":         "usr/lib/systemd/system/ec2boot.timer",
-		"packaging/config.toml":         "etc/ec2boot/config.toml",
+		"systemd/ec2boot.service":         "usr/lib/systemd/system/ec2boot.service",
+		"systemd/ec2boot-early.service":   "usr/lib/systemd/system/ec2boot-early.service",
+		"systemd/ec2boot.timer":           "usr/lib/systemd/system/ec2boot.timer",
+		"systemd/ec2boot-refresh.service": "usr/lib/systemd/system/ec2boot-refresh.service",
+		"packaging/config.toml":           "etc/ec2boot/config.toml",
 	} {
 		want, err := os.ReadFile(filepath.Join(repoRoot(t), src))
 		if err != nil {

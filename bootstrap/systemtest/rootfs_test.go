@@ -164,6 +164,7 @@ const nspawnWrapper = `mkdir -p /run/systemd/nspawn && mount -t tmpfs tmpfs /run
 func TestImage(t *testing.T) {
 	img := image(t)
 	for _, p := range []string{"/usr/bin/ec2boot", "/usr/lib/systemd/system/ec2boot.service",
+		"/usr/lib/systemd/system/ec2boot-refresh.service",
 		"/etc/systemd/system/multi-user.target.wants/ec2boot.service",
 		"/etc/systemd/system/sysinit.target.wants/ec2boot-early.service",
 		"/etc/systemd/system/timers.target.wants/ec2boot.timer",
@@ -180,8 +181,50 @@ func TestImage(t *testing.T) {
 		t.Errorf("prepare-image --apply did not report a clean image:\n%s", imageLog)
 	}
 	analyze := needTool(t, "systemd-analyze", "apt-get install systemd")
-	out, err := runErr(time.Minute, nil, analyze, "verify", "--man=no", "--root="+img, "ec2boot.service", "ec2boot-early.service", "ec2boot.timer")
+	out, err := runErr(time.Minute, nil, analyze, "verify", "--man=no", "--root="+img, "ec2boot.service", "ec2boot-early.service", "ec2boot-refresh.service", "ec2boot.timer")
 	if err := verifyProblem(out, err); err != nil {
 		t.Errorf("against the image: %v", err)
+	}
+}
+
+// TestPackageUpgradeAndPurge runs the package's maintainer scripts for the
+// other two cases on a copy of the image: an upgrade keeps the
+// administrator's choice (a disabled timer stays disabled) and the local
+// config, and a purge disables the units and removes state and config.
+func TestPackageUpgradeAndPurge(t *testing.T) {
+	img := image(t)
+	deb, _ := packages(t)
+	disk := filepath.Join(t.TempDir(), "disk")
+	run(t, 5*time.Minute, "cp", "-a", img, disk)
+	upload := filepath.Join(t.TempDir(), "upload")
+	if err := os.MkdirAll(upload, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run(t, time.Minute, "cp", deb, filepath.Join(upload, "ec2boot.deb"))
+	script := `set -eu
+systemctl disable ec2boot.timer
+echo '# edited' >> /etc/ec2boot/config.toml
+mkdir -p /var/lib/ec2boot && echo '{}' > /var/lib/ec2boot/facts.json
+dpkg -i /tmp/ec2boot.deb
+echo "after upgrade: timer $(systemctl is-enabled ec2boot.timer || true), service $(systemctl is-enabled ec2boot.service)"
+tail -n 1 /etc/ec2boot/config.toml
+dpkg --purge ec2boot
+echo "after purge: service $(systemctl is-enabled ec2boot.service 2>&1 || true)"
+for p in /usr/bin/ec2boot /etc/ec2boot/config.toml /var/lib/ec2boot /etc/systemd/system/multi-user.target.wants/ec2boot.service /etc/systemd/system/sysinit.target.wants/ec2boot-early.service; do
+	[ -e "$p" ] && echo "left behind: $p"
+done
+true`
+	out, err := nspawnCommand(disk, "", "--bind="+upload+":/tmp", "--pipe", "/bin/sh", "-c", script)
+	if err != nil {
+		t.Fatalf("upgrade and purge: %v\n%s", err, out)
+	}
+	t.Logf("upgrade and purge:\n%s", out)
+	for _, want := range []string{"after upgrade: timer disabled, service enabled", "# edited"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if strings.Contains(out, "left behind") || !strings.Contains(out, "after purge: service") || strings.Contains(out, "after purge: service enabled") {
+		t.Errorf("purge did not clean up")
 	}
 }

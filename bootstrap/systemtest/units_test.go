@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-var unitFiles = []string{"ec2boot.service", "ec2boot-early.service", "ec2boot.timer"}
+var unitFiles = []string{"ec2boot.service", "ec2boot-early.service", "ec2boot-refresh.service", "ec2boot.timer"}
 
 // verifyUnits runs `systemd-analyze verify` on unit files in a private
 // mount namespace where /usr/bin carries an overlay with an ec2boot
@@ -88,13 +88,18 @@ func TestUnitsShape(t *testing.T) {
 		{"ec2boot.service", map[string]string{
 			"Type": "oneshot", "ExecStart": "/usr/bin/ec2boot run", "Wants": "network-online.target",
 			"WantedBy": "multi-user.target", "TimeoutStartSec": "5min", "SuccessExitStatus": "5",
+			"RemainAfterExit": "yes", "Before": "multi-user.target shutdown.target",
+		}},
+		{"ec2boot-refresh.service", map[string]string{
+			"Type": "oneshot", "ExecStart": "/usr/bin/ec2boot run", "TimeoutStartSec": "5min", "SuccessExitStatus": "5",
+			"After": "network-online.target nss-lookup.target ec2boot.service",
 		}},
 		{"ec2boot-early.service", map[string]string{
 			"Type": "oneshot", "ExecStart": "/usr/bin/ec2boot relocate", "DefaultDependencies": "no",
 			"RemainAfterExit": "yes", "WantedBy": "sysinit.target",
 		}},
 		{"ec2boot.timer", map[string]string{
-			"OnCalendar": "*:0/5", "RandomizedDelaySec": "5min", "Persistent": "yes", "WantedBy": "timers.target",
+			"Unit": "ec2boot-refresh.service", "OnCalendar": "*:0/5", "RandomizedDelaySec": "5min", "Persistent": "yes", "WantedBy": "timers.target",
 		}},
 	}
 	for _, tc := range tests {
@@ -104,8 +109,10 @@ func TestUnitsShape(t *testing.T) {
 				t.Errorf("%s: %s=%q, want %q", tc.unit, k, got, want)
 			}
 		}
-		if tc.unit == "ec2boot.service" && keys["RemainAfterExit"] != "" {
-			t.Errorf("ec2boot.service sets RemainAfterExit: the timer could never start it again")
+		if tc.unit == "ec2boot-refresh.service" {
+			if keys["RemainAfterExit"] != "" || keys["WantedBy"] != "" || strings.Contains(keys["Before"], "multi-user") {
+				t.Errorf("ec2boot-refresh.service must be a plain timer-started oneshot: %v", keys)
+			}
 		}
 		for _, k := range []string{"ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices", "PrivateMounts", "ReadOnlyPaths", "ReadWritePaths", "MountFlags"} {
 			if v, ok := keys[k]; ok {
@@ -128,7 +135,8 @@ func TestUnitsShape(t *testing.T) {
 	}
 }
 
-// unitKeys reads key=value lines (last one wins, comments skipped).
+// unitKeys reads key=value lines, comments skipped; a key given more than
+// once (Before=, After=) collects its values, space separated.
 func unitKeys(t *testing.T, path string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -142,9 +150,14 @@ func unitKeys(t *testing.T, path string) map[string]string {
 			continue
 		}
 		k, v, ok := strings.Cut(line, "=")
-		if ok {
-			keys[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		if !ok {
+			continue
 		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if old, seen := keys[k]; seen && old != "" && v != "" {
+			v = old + " " + v
+		}
+		keys[k] = v
 	}
 	return keys
 }

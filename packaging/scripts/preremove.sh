@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs before removal (deb "remove", rpm "0") and before an upgrade (deb
 # "upgrade", rpm "1"): only a real removal stops and disables the units.
-# Stopping ec2boot-early does not undo its mounts; they go at the next boot.
+# Nothing is stopped but the timer and a refresh in progress: stopping the
+# boot units would not undo their mounts or files, which go at the next boot.
 set -e
 
 case "$1" in
@@ -10,7 +11,7 @@ case "$1" in
 esac
 if command -v systemctl >/dev/null 2>&1; then
     if [ -d /run/systemd/system ]; then
-        systemctl stop ec2boot.timer ec2boot.service >/dev/null 2>&1 || true
+        systemctl stop ec2boot.timer ec2boot-refresh.service >/dev/null 2>&1 || true
     fi
     systemctl disable ec2boot.timer ec2boot.service ec2boot-early.service >/dev/null 2>&1 || true
 fi
