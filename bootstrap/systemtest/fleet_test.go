@@ -2,16 +2,11 @@ package systemtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -317,79 +312,5 @@ func lineDiff(a, b string) (removed, added []string) {
 // zone, accepting TSIG-signed updates, and returns a client for it.
 func startHubNamed(t *testing.T) *bind.Server {
 	t.Helper()
-	named, err := bind.Binary()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	dir := t.TempDir()
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		t.Fatal(err)
-	}
-	s := &bind.Server{Addr: hubAddr + ":53", Zone: zone, Dir: dir, KeyFile: filepath.Join(dir, "ddns.key"),
-		KeySecret: base64.StdEncoding.EncodeToString(secret)}
-	key := strings.TrimSuffix(bind.KeyName, ".")
-	files := map[string]string{
-		"ddns.key": fmt.Sprintf("key %q {\n\talgorithm hmac-sha256;\n\tsecret %q;\n};\n", key, s.KeySecret),
-		"zone.db":  fmt.Sprintf("$TTL 60\n@ IN SOA ns1.%[1]s. hostmaster.%[1]s. ( 1 3600 600 86400 60 )\n  IN NS ns1.%[1]s.\nns1 IN A %[2]s\n", zone, hubAddr),
-		"named.conf": fmt.Sprintf(`include %q;
-options {
-	directory %q;
-	pid-file none;
-	session-keyfile none;
-	listen-on port 53 { %s; };
-	listen-on-v6 { none; };
-	recursion no;
-	allow-query { any; };
-	dnssec-validation no;
-	notify no;
-};
-controls { };
-zone %q {
-	type primary;
-	file "zone.db";
-	update-policy { grant %s zonesub ANY; };
-};
-`, s.KeyFile, dir, hubAddr, zone, key),
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := &lockedBuffer{}
-	cmd := exec.Command(named, "-g", "-n", "1", "-c", filepath.Join(dir, "named.conf"))
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := s.Lookup(ctx, "ns1."+zone)
-		cancel()
-		if err == nil {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("named on %s did not answer: %v\n%s", s.Addr, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return bind.StartWith(t, bind.Options{Zone: zone, Listen: hubAddr + ":53"})
 }
