@@ -73,6 +73,10 @@ type Set struct {
 	mem        memory
 	roles      map[string]int
 	configured map[string]bool
+	// remember saves the memory once per resolution, however many steps
+	// (hosts, render) share this set.
+	remember    sync.Once
+	rememberErr error
 }
 
 // Refused returns an error naming every reason the set must not be
@@ -284,11 +288,17 @@ func (s *Set) missingIn(role string) string {
 // Remember saves what this run learned: the addresses of resolved peers,
 // when failing ones stopped resolving, and (only when the set was not
 // refused) each role's size for the next run's shrink check. Call it from
-// Apply, never from Plan. It writes nothing when nothing changed.
+// Apply, never from Plan. It writes nothing when nothing changed, and only
+// the first call on a set saves: the hosts and render steps share one.
 func (s *Set) Remember(store *state.Store) error {
 	if store == nil {
 		return nil
 	}
+	s.remember.Do(func() { s.rememberErr = s.save(store) })
+	return s.rememberErr
+}
+
+func (s *Set) save(store *state.Store) error {
 	mem := memory{Hosts: map[string]known{}, Roles: map[string]int{}}
 	for name, k := range s.mem.Hosts {
 		// Forget peers no longer configured and those dropped as stale.
