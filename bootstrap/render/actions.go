@@ -6,12 +6,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/coreos/go-systemd/v22/dbus"
 )
 
-// Units reloads and restarts systemd units. The real one talks to systemd
-// over D-Bus; tests inject a fake.
+// Units reloads and restarts systemd units. The real one is Systemd; tests
+// inject a fake.
 type Units interface {
 	Reload(ctx context.Context, unit string) error
 	Restart(ctx context.Context, unit string) error
@@ -71,65 +69,6 @@ func run(ctx context.Context, a Action, units Units) error {
 		return RunCommand(ctx, a.Argv, a.Timeout)
 	}
 	return fmt.Errorf("unknown action %q", a.Kind)
-}
-
-// Systemd is Units over D-Bus. It connects on first use, so a run with
-// nothing to reload never talks to systemd.
-type Systemd struct {
-	// Timeout bounds each job.
-	Timeout time.Duration
-	conn    *dbus.Conn
-}
-
-// Reload implements Units.
-func (s *Systemd) Reload(ctx context.Context, unit string) error {
-	return s.job(ctx, "reload", unit, func(c *dbus.Conn, ch chan<- string) (int, error) {
-		return c.ReloadUnitContext(ctx, unit, "replace", ch)
-	})
-}
-
-// Restart implements Units.
-func (s *Systemd) Restart(ctx context.Context, unit string) error {
-	return s.job(ctx, "restart", unit, func(c *dbus.Conn, ch chan<- string) (int, error) {
-		return c.RestartUnitContext(ctx, unit, "replace", ch)
-	})
-}
-
-func (s *Systemd) job(ctx context.Context, verb, unit string, start func(*dbus.Conn, chan<- string) (int, error)) error {
-	timeout := s.Timeout
-	if timeout == 0 {
-		timeout = 90 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if s.conn == nil {
-		c, err := dbus.NewWithContext(ctx)
-		if err != nil {
-			return fmt.Errorf("%s %s: connect to systemd: %w", verb, unit, err)
-		}
-		s.conn = c
-	}
-	ch := make(chan string, 1)
-	if _, err := start(s.conn, ch); err != nil {
-		return fmt.Errorf("%s %s: %w", verb, unit, err)
-	}
-	select {
-	case result := <-ch:
-		if result != "done" {
-			return fmt.Errorf("%s %s: job %s", verb, unit, result)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%s %s: no answer from systemd within %s", verb, unit, timeout)
-	}
-}
-
-// Close releases the D-Bus connection.
-func (s *Systemd) Close() {
-	if s.conn != nil {
-		s.conn.Close()
-		s.conn = nil
-	}
 }
 
 // pending is the render state: actions that must run even though no file

@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -110,18 +111,20 @@ func TestRunCommandDaemonizing(t *testing.T) {
 	next.Release()
 }
 
-// TestSystemdWithoutBus: without a system bus (no systemd as PID 1, as in
-// containers and this test machine) a reload fails at once with a clear
-// error instead of hanging; the action is then retried on the next run.
-func TestSystemdWithoutBus(t *testing.T) {
-	if _, err := os.Stat("/run/dbus/system_bus_socket"); err == nil {
-		t.Skip("a system bus is running: this test is about its absence")
+// TestSystemdWithoutSystemd: on a machine whose PID 1 is not systemd (a
+// container, this test machine) the real systemctl fails at once with its
+// own one-line reason instead of hanging; the action is then retried on the
+// next run.
+func TestSystemdWithoutSystemd(t *testing.T) {
+	if _, err := os.Stat("/run/systemd/system"); err == nil {
+		t.Skip("systemd is PID 1 here: this test is about its absence (the nspawn system test covers its presence)")
 	}
-	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	if _, err := exec.LookPath("systemctl"); err != nil {
+		t.Skip("no systemctl installed (Debian's systemd package provides it; .ci/run installs it)")
+	}
 	s := &Systemd{Timeout: 5 * time.Second}
-	defer s.Close()
 	err := s.Reload(context.Background(), "nginx.service")
-	if err == nil || !strings.Contains(err.Error(), "reload nginx.service: connect to systemd") {
+	if err == nil || !strings.HasPrefix(err.Error(), "reload nginx.service: systemctl show: ") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -28,7 +28,7 @@ const StagedArg = "{{staged}}"
 // Step renders the configured templates.
 type Step struct{ units Units }
 
-// New returns the render step, acting on systemd units over D-Bus.
+// New returns the render step, acting on systemd units through systemctl.
 func New() step.Step { return &Step{units: &Systemd{}} }
 
 // NewWithUnits returns the render step acting on units through u.
@@ -276,9 +276,6 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 	}
 	if err := p.savePending(pending{Actions: failed}); err != nil {
 		errs = append(errs, err)
-	}
-	if c, ok := p.s.units.(interface{ Close() }); ok {
-		c.Close()
 	}
 	return res, errors.Join(errs...)
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // bootUserData is the single instance's user-data: a template rendered
-// from the facts, and an account with an inline password, which ec2boot
+// from the facts that peer-app.service (in the image) is reloaded for, and
+// an account with an inline password, which ec2boot
 // accepts with a warning (a known message at warning priority).
 const bootUserData = `[dns.accounts.probe]
 server = "http://10.200.0.53:8245"
@@ -25,6 +26,7 @@ password = "inline-is-discouraged"
 [[templates]]
 source = "/usr/share/ec2boot/templates/peers.env.tmpl"
 destination = "/etc/default/ec2boot-peers"
+reload = ["peer-app.service"]
 `
 
 // TestBootUnderSystemd boots the image with systemd as PID 1 on an
@@ -122,6 +124,31 @@ func TestBootUnderSystemd(t *testing.T) {
 	rendered := c.must(t, "cat", "/etc/default/ec2boot-peers")
 	if !strings.Contains(rendered, "SELF_IPV4='10.200.0.1'") || !strings.Contains(rendered, in.instanceID) {
 		t.Errorf("rendered template:\n%s", rendered)
+	}
+	// Reload through systemd. At boot peer-app.service waited for ec2boot:
+	// the first run wrote the file and left the unit alone (it read the file
+	// as it started) instead of waiting for its start job.
+	if app := c.show(t, "peer-app.service", "ActiveState"); app["ActiveState"] != "active" {
+		t.Errorf("peer-app.service: %v, want active", app)
+	}
+	if out, err := c.exec(time.Minute, "cat", "/run/peer-app.reloads"); err == nil {
+		t.Errorf("peer-app.service was reloaded at boot, before it ran: %s", out)
+	}
+	// A changed file (here: edited by hand) is put back by the next timer
+	// run, which then reloads the running unit, once.
+	c.must(t, "sh", "-c", "echo '# edited by hand' >> /etc/default/ec2boot-peers")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		reloads, _ := c.exec(time.Minute, "cat", "/run/peer-app.reloads")
+		peersFile := c.must(t, "cat", "/etc/default/ec2boot-peers")
+		if reloads == "reloaded\n" && peersFile == rendered {
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := c.exec(time.Minute, "journalctl", "-b", "--no-pager", "-u", "ec2boot-refresh.service", "-u", "peer-app.service")
+			t.Fatalf("after a hand edit: reloads %q, file restored %v\n%s", reloads, peersFile == rendered, log)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	// The booted system agrees with the host's lint of the units.
 	if out, err := c.exec(time.Minute, "systemd-analyze", "verify", "--man=no", "ec2boot.service", "ec2boot-early.service", "ec2boot-refresh.service", "ec2boot.timer"); verifyProblem(out, err) != nil {

@@ -134,7 +134,7 @@ func buildImage(t *testing.T, base, deb, dst string) (string, error) {
 	if err := step("cp", "-a", filepath.Join(root, "bootstrap", "systemtest", "testdata", "image")+"/.", dst); err != nil {
 		return log.String(), err
 	}
-	script := "sh -eu /tmp/provision.sh && systemctl enable fake-ec2-dmi.service && sh -eu /tmp/finalize.sh"
+	script := "sh -eu /tmp/provision.sh && systemctl enable fake-ec2-dmi.service peer-app.service && sh -eu /tmp/finalize.sh"
 	out, err := nspawnCommand(dst, "", "--bind="+upload+":/tmp", "--pipe", "/bin/sh", "-c", script)
 	fmt.Fprintf(&log, "$ (in the image) %s\n%s", script, out)
 	return log.String(), err
