@@ -1,14 +1,11 @@
 package facts
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sort"
 	"strings"
-
-	"github.com/vishvananda/netlink"
+	"syscall"
 )
 
 // IfAddr is one address on one of this machine's interfaces.
@@ -25,54 +22,11 @@ type IfAddr struct {
 }
 
 // NetlinkInterfaces lists the addresses of every interface in this network
-// namespace from the kernel.
+// namespace from the kernel, over rtnetlink: a dump of the links, one of
+// the addresses and one of the IPv4 and one of the IPv6 routes (to mark
+// the links that carry a default route). See netlink.go.
 func NetlinkInterfaces() ([]IfAddr, error) {
-	links, err := netlink.LinkList()
-	if err != nil {
-		return nil, fmt.Errorf("list interfaces: %w", err)
-	}
-	defaults := map[int]map[bool]bool{} // link index -> is4 -> has default route
-	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
-		routes, err := netlink.RouteList(nil, fam)
-		if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return nil, fmt.Errorf("list routes: %w", err)
-		}
-		for _, r := range routes {
-			if r.Dst != nil {
-				if ones, _ := r.Dst.Mask.Size(); ones != 0 {
-					continue
-				}
-			}
-			if defaults[r.LinkIndex] == nil {
-				defaults[r.LinkIndex] = map[bool]bool{}
-			}
-			defaults[r.LinkIndex][fam == netlink.FAMILY_V4] = true
-		}
-	}
-	var out []IfAddr
-	for _, l := range links {
-		attrs := l.Attrs()
-		addrs, err := netlink.AddrList(l, netlink.FAMILY_ALL)
-		if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return nil, fmt.Errorf("list addresses of %s: %w", attrs.Name, err)
-		}
-		for _, a := range addrs {
-			ip, ok := netip.AddrFromSlice(a.IP)
-			if !ok {
-				continue
-			}
-			ip = ip.Unmap()
-			out = append(out, IfAddr{
-				Link:     attrs.Name,
-				Index:    attrs.Index,
-				Addr:     ip,
-				Up:       attrs.Flags&net.FlagUp != 0,
-				Loopback: attrs.Flags&net.FlagLoopback != 0,
-				Default:  defaults[attrs.Index][ip.Is4()],
-			})
-		}
-	}
-	return out, nil
+	return netlinkInterfaces(syscall.NetlinkRIB)
 }
 
 // hasAddr reports whether any interface has a.
