@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/miekg/dns"
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/ec2boot/ec2boot/bootstrap/dnsclient"
 )
 
 // queryTimeout bounds one DNS query; an authoritative server on the other
@@ -46,16 +48,11 @@ func NewChecker(server, resolvConf string) (*Checker, error) {
 	if server != "" {
 		return c, nil
 	}
-	cc, err := dns.ClientConfigFromFile(resolvConf)
+	resolvers, err := dnsclient.ReadResolvConf(resolvConf)
 	if err != nil {
-		return nil, fmt.Errorf("resolver configuration %s: %w", resolvConf, err)
+		return nil, err // names the file
 	}
-	for _, s := range cc.Servers {
-		c.Resolvers = append(c.Resolvers, net.JoinHostPort(s, cc.Port))
-	}
-	if len(c.Resolvers) == 0 {
-		return nil, fmt.Errorf("resolver configuration %s: no nameserver", resolvConf)
-	}
+	c.Resolvers = resolvers
 	return c, nil
 }
 
@@ -74,17 +71,17 @@ func (c *Checker) Where(name string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for zone, ns := range c.zones {
-		if dns.IsSubDomain(zone, dns.Fqdn(name)) {
+		if dnsclient.IsSubDomain(zone, name) {
 			return "the authoritative servers of " + strings.TrimSuffix(zone, ".") + " (" + strings.Join(ns, ", ") + ")"
 		}
 	}
 	return "the authoritative servers"
 }
 
-// Lookup returns the addresses of type qtype (dns.TypeA or dns.TypeAAAA)
-// that name carries; an empty list when it has none.
-func (c *Checker) Lookup(ctx context.Context, name string, qtype uint16) ([]netip.Addr, error) {
-	fqdn := dns.Fqdn(strings.ToLower(name))
+// Lookup returns the addresses of type qtype (dnsmessage.TypeA or
+// dnsmessage.TypeAAAA) that name carries; an empty list when it has none.
+func (c *Checker) Lookup(ctx context.Context, name string, qtype dnsmessage.Type) ([]netip.Addr, error) {
+	fqdn := dnsclient.Fqdn(strings.ToLower(name))
 	if c.Server != "" {
 		return c.ask(ctx, []string{c.Server}, fqdn, qtype, true)
 	}
@@ -96,7 +93,7 @@ func (c *Checker) Lookup(ctx context.Context, name string, qtype uint16) ([]neti
 }
 
 // ask tries servers in turn until one gives a usable answer.
-func (c *Checker) ask(ctx context.Context, servers []string, fqdn string, qtype uint16, recurse bool) ([]netip.Addr, error) {
+func (c *Checker) ask(ctx context.Context, servers []string, fqdn string, qtype dnsmessage.Type, recurse bool) ([]netip.Addr, error) {
 	var errs []error
 	for _, s := range servers {
 		m, err := c.exchange(ctx, s, fqdn, qtype, recurse)
@@ -105,9 +102,9 @@ func (c *Checker) ask(ctx context.Context, servers []string, fqdn string, qtype 
 			continue
 		}
 		switch m.Rcode {
-		case dns.RcodeSuccess, dns.RcodeNameError:
+		case dnsmessage.RCodeSuccess, dnsmessage.RCodeNameError:
 		default:
-			errs = append(errs, fmt.Errorf("%s answered %s for %s", s, dns.RcodeToString[m.Rcode], fqdn))
+			errs = append(errs, fmt.Errorf("%s answered %s for %s", s, dnsclient.RcodeText(m.Rcode), fqdn))
 			continue
 		}
 		if !recurse && !m.Authoritative {
@@ -115,16 +112,11 @@ func (c *Checker) ask(ctx context.Context, servers []string, fqdn string, qtype 
 			continue
 		}
 		var out []netip.Addr
+		// The answer may be a CNAME chain: every record of the type asked
+		// for in it belongs to the name.
 		for _, rr := range m.Answer {
-			switch v := rr.(type) {
-			case *dns.A:
-				if a, ok := netip.AddrFromSlice(v.A.To4()); ok && qtype == dns.TypeA {
-					out = append(out, a)
-				}
-			case *dns.AAAA:
-				if a, ok := netip.AddrFromSlice(v.AAAA); ok && qtype == dns.TypeAAAA {
-					out = append(out, a.Unmap())
-				}
+			if rr.Type == qtype && rr.Addr.IsValid() {
+				out = append(out, rr.Addr.Unmap())
 			}
 		}
 		return out, nil
@@ -132,7 +124,7 @@ func (c *Checker) ask(ctx context.Context, servers []string, fqdn string, qtype 
 	return nil, fmt.Errorf("DNS check of %s: %w", strings.TrimSuffix(fqdn, "."), errors.Join(errs...))
 }
 
-func (c *Checker) exchange(ctx context.Context, server, fqdn string, qtype uint16, recurse bool) (*dns.Msg, error) {
+func (c *Checker) exchange(ctx context.Context, server, fqdn string, qtype dnsmessage.Type, recurse bool) (*dnsclient.Reply, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -143,20 +135,11 @@ func (c *Checker) exchange(ctx context.Context, server, fqdn string, qtype uint1
 	}
 	c.queries++
 	c.mu.Unlock()
-	m := new(dns.Msg)
-	m.SetQuestion(fqdn, qtype)
-	m.RecursionDesired = recurse
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
-	cl := &dns.Client{Net: "udp", Timeout: queryTimeout}
-	r, _, err := cl.ExchangeContext(ctx, m, server)
-	if err == nil && r.Truncated {
-		cl.Net = "tcp"
-		r, _, err = cl.ExchangeContext(ctx, m, server)
-	}
+	r, err := dnsclient.Exchange(ctx, server, fqdn, qtype, recurse)
 	if err != nil {
-		err = fmt.Errorf("asking %s for %s: %w", server, strings.TrimSuffix(fqdn, "."), err)
-		// A server that does not answer once would cost the full timeout
+		// Exchange's error names the server and the name. A server that does not answer once would cost the full timeout
 		// for every record; one try per run is enough.
 		c.mu.Lock()
 		if c.dead == nil {
@@ -165,9 +148,6 @@ func (c *Checker) exchange(ctx context.Context, server, fqdn string, qtype uint1
 		c.dead[server] = err
 		c.mu.Unlock()
 		return nil, err
-	}
-	if r.Id != m.Id {
-		return nil, fmt.Errorf("asking %s for %s: mismatched reply", server, fqdn)
 	}
 	return r, nil
 }
@@ -186,18 +166,17 @@ func (c *Checker) authoritative(ctx context.Context, fqdn string) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	m, err := c.resolve(ctx, zone, dns.TypeNS)
+	m, err := c.resolve(ctx, zone, dnsmessage.TypeNS)
 	if err != nil {
 		return nil, err
 	}
 	var servers []string
 	for _, rr := range m.Answer {
-		ns, ok := rr.(*dns.NS)
-		if !ok {
+		if rr.Type != dnsmessage.TypeNS {
 			continue
 		}
-		for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			addrs, err := c.ask(ctx, c.Resolvers, dns.Fqdn(ns.Ns), qt, true)
+		for _, qt := range []dnsmessage.Type{dnsmessage.TypeA, dnsmessage.TypeAAAA} {
+			addrs, err := c.ask(ctx, c.Resolvers, rr.Target, qt, true)
 			if err != nil {
 				continue
 			}
@@ -226,7 +205,7 @@ func (c *Checker) known(fqdn string) ([]string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for zone, ns := range c.zones {
-		if dns.IsSubDomain(zone, fqdn) {
+		if dnsclient.IsSubDomain(zone, fqdn) {
 			return ns, true
 		}
 	}
@@ -236,21 +215,21 @@ func (c *Checker) known(fqdn string) ([]string, bool) {
 // findZone asks the resolver for fqdn's SOA: the answer (at a zone apex) or
 // the authority section (below it) names the zone.
 func (c *Checker) findZone(ctx context.Context, fqdn string) (string, error) {
-	m, err := c.resolve(ctx, fqdn, dns.TypeSOA)
+	m, err := c.resolve(ctx, fqdn, dnsmessage.TypeSOA)
 	if err != nil {
 		return "", err
 	}
-	for _, sec := range [][]dns.RR{m.Answer, m.Ns} {
+	for _, sec := range [][]dnsclient.Record{m.Answer, m.Authority} {
 		for _, rr := range sec {
-			if soa, ok := rr.(*dns.SOA); ok {
-				return strings.ToLower(soa.Hdr.Name), nil
+			if rr.Type == dnsmessage.TypeSOA {
+				return rr.Name, nil // lower case and absolute
 			}
 		}
 	}
 	return "", fmt.Errorf("DNS check of %s: no zone found (no SOA from %s)", strings.TrimSuffix(fqdn, "."), strings.Join(c.Resolvers, ", "))
 }
 
-func (c *Checker) resolve(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+func (c *Checker) resolve(ctx context.Context, name string, qtype dnsmessage.Type) (*dnsclient.Reply, error) {
 	var errs []error
 	for _, s := range c.Resolvers {
 		m, err := c.exchange(ctx, s, name, qtype, true)
@@ -258,8 +237,8 @@ func (c *Checker) resolve(ctx context.Context, name string, qtype uint16) (*dns.
 			errs = append(errs, err)
 			continue
 		}
-		if m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
-			errs = append(errs, fmt.Errorf("%s answered %s for %s", s, dns.RcodeToString[m.Rcode], name))
+		if m.Rcode != dnsmessage.RCodeSuccess && m.Rcode != dnsmessage.RCodeNameError {
+			errs = append(errs, fmt.Errorf("%s answered %s for %s", s, dnsclient.RcodeText(m.Rcode), name))
 			continue
 		}
 		return m, nil

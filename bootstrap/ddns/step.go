@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
+	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
@@ -160,9 +160,9 @@ func (p *Plan) lookup(ctx context.Context, name, typ string, checkerErr error) a
 	if checkerErr != nil {
 		return answer{err: checkerErr}
 	}
-	qt := dns.TypeA
+	qt := dnsmessage.TypeA
 	if typ == "AAAA" {
-		qt = dns.TypeAAAA
+		qt = dnsmessage.TypeAAAA
 	}
 	addrs, err := p.checker.Lookup(ctx, name, qt)
 	return answer{addrs: addrs, err: err, where: p.checker.Where(name)}

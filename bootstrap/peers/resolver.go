@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/miekg/dns"
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/ec2boot/ec2boot/bootstrap/dnsclient"
 )
 
 // Resolver looks up the A and AAAA addresses of a name.
@@ -33,7 +35,7 @@ func (r DirectResolver) Lookup(ctx context.Context, name string) ([]netip.Addr, 
 		addrs []netip.Addr
 		err   error
 	}
-	qtypes := []uint16{dns.TypeA, dns.TypeAAAA}
+	qtypes := []dnsmessage.Type{dnsmessage.TypeA, dnsmessage.TypeAAAA}
 	answers := make([]answer, len(qtypes))
 	var wg sync.WaitGroup
 	for i, qt := range qtypes {
@@ -62,39 +64,26 @@ func (r DirectResolver) Lookup(ctx context.Context, name string) ([]netip.Addr, 
 	return nil, ErrNoAddress
 }
 
-func (r DirectResolver) query(ctx context.Context, name string, qtype uint16) ([]netip.Addr, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), qtype)
-	m.RecursionDesired = true
-	c := &dns.Client{Net: "udp"}
-	resp, _, err := c.ExchangeContext(ctx, m, r.Server)
-	if err == nil && resp.Truncated {
-		c.Net = "tcp"
-		resp, _, err = c.ExchangeContext(ctx, m, r.Server)
-	}
+func (r DirectResolver) query(ctx context.Context, name string, qtype dnsmessage.Type) ([]netip.Addr, error) {
+	// Exchange's errors name the server, the name and the type.
+	resp, err := dnsclient.Exchange(ctx, r.Server, name, qtype, true)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s @%s: %w", dns.TypeToString[qtype], name, r.Server, err)
+		return nil, err
 	}
 	switch resp.Rcode {
-	case dns.RcodeSuccess:
-	case dns.RcodeNameError:
+	case dnsmessage.RCodeSuccess:
+	case dnsmessage.RCodeNameError:
 		return nil, ErrNoAddress
 	default:
-		return nil, fmt.Errorf("%s %s @%s: %s", dns.TypeToString[qtype], name, r.Server, dns.RcodeToString[resp.Rcode])
+		return nil, fmt.Errorf("%s answered %s for %s %s", r.Server, dnsclient.RcodeText(resp.Rcode),
+			strings.TrimSuffix(name, "."), dnsclient.TypeText(qtype))
 	}
 	var addrs []netip.Addr
 	// The answer may be a CNAME chain; every A/AAAA in it belongs to the
 	// name asked for.
 	for _, rr := range resp.Answer {
-		switch v := rr.(type) {
-		case *dns.A:
-			if a, ok := netip.AddrFromSlice(v.A.To4()); ok {
-				addrs = append(addrs, a)
-			}
-		case *dns.AAAA:
-			if a, ok := netip.AddrFromSlice(v.AAAA); ok {
-				addrs = append(addrs, a)
-			}
+		if (rr.Type == dnsmessage.TypeA || rr.Type == dnsmessage.TypeAAAA) && rr.Addr.IsValid() {
+			addrs = append(addrs, rr.Addr)
 		}
 	}
 	if len(addrs) == 0 {
