@@ -15,7 +15,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
@@ -32,7 +31,21 @@ const (
 
 const amazonVendor = "Amazon EC2"
 
-var instanceIDPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
+// isInstanceID reports whether s matches `^i-[0-9a-f]{8,17}$`: "i-" and 8
+// (old) or 17 (current) lower-case hex digits, or anything between. A byte
+// loop rather than a regexp keeps package regexp out of the binary.
+func isInstanceID(s string) bool {
+	hex, ok := strings.CutPrefix(s, "i-")
+	if !ok || len(hex) < 8 || len(hex) > 17 {
+		return false
+	}
+	for i := 0; i < len(hex); i++ {
+		if c := hex[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // Result is what the local files say.
 type Result struct {
@@ -54,7 +67,7 @@ func OnEC2(root hostfs.Root) (bool, string) {
 // Detect reads the DMI and hypervisor files under root.
 func Detect(root hostfs.Root) Result {
 	var res Result
-	if tag, _ := read(root, BoardAssetTag); instanceIDPattern.MatchString(tag) {
+	if tag, _ := read(root, BoardAssetTag); isInstanceID(tag) {
 		res.InstanceID = tag
 	}
 	var seen []string

@@ -57,7 +57,7 @@ func leaves() []leaf {
 	return []leaf{
 		{path: "instance-id", required: true, set: func(f *Facts, b []byte) error {
 			f.InstanceID = string(trimmed(b))
-			if !instanceIDRe.MatchString(f.InstanceID) {
+			if !isInstanceID(f.InstanceID) {
 				return fmt.Errorf("%q is not an instance-id", clip(f.InstanceID))
 			}
 			return nil

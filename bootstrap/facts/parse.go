@@ -4,27 +4,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-)
-
-var (
-	// An instance-id: "i-" and up to 17 hex digits on EC2; tests and
-	// emulators use other letters, which are harmless.
-	instanceIDRe = regexp.MustCompile(`^i-[0-9A-Za-z]{1,32}$`)
-	// Identifiers such as ami-…, m5d.large, eu-west-1, eu-west-1b.
-	tokenRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-	// One DNS name.
-	hostRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`)
-	// A block-device-mapping entry name: ami, root, swap, ebsN, ephemeralN.
-	mappingRe = regexp.MustCompile(`^[a-z][a-z0-9]{0,31}$`)
-	// A device as IMDS gives it: "sdb", "/dev/xvda", "xvdcz".
-	deviceRe = regexp.MustCompile(`^(/dev/)?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
-	// An availability zone whose region is the name less its last letter
-	// (not local or wavelength zones, whose names are longer).
-	zoneRe = regexp.MustCompile(`^([a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+)[a-z]$`)
 )
 
 // ParseListing splits an IMDS directory listing into its entries. Entries
@@ -60,11 +42,11 @@ func ParseBlockDevices(entries map[string]string) (devices map[string]string, st
 	var ephs []eph
 	for name, raw := range entries {
 		dev := strings.TrimSpace(raw)
-		if !mappingRe.MatchString(name) {
+		if !isMappingName(name) {
 			problems = append(problems, fmt.Sprintf("block-device-mapping entry %q: not a mapping name", name))
 			continue
 		}
-		if !deviceRe.MatchString(dev) {
+		if !isDeviceName(dev) {
 			problems = append(problems, fmt.Sprintf("block-device-mapping/%s: %q is not a device name", name, dev))
 			continue
 		}
@@ -113,7 +95,7 @@ func parseHost(b []byte) (string, error) {
 	if len(fields) == 0 {
 		return "", nil
 	}
-	if len(fields[0]) > 253 || !hostRe.MatchString(fields[0]) {
+	if len(fields[0]) > 253 || !isHostName(fields[0]) {
 		return "", fmt.Errorf("%q is not a host name", clip(fields[0]))
 	}
 	return fields[0], nil
@@ -124,7 +106,7 @@ func parseToken(b []byte) (string, error) {
 	if s == "" {
 		return "", nil
 	}
-	if !tokenRe.MatchString(s) {
+	if !isToken(s) {
 		return "", fmt.Errorf("%q is not an identifier", clip(s))
 	}
 	return s, nil
@@ -142,8 +124,8 @@ func parseMAC(b []byte) (string, error) {
 // regionOf derives a region from a zone name, for services that lack
 // placement/region.
 func regionOf(zone string) string {
-	if m := zoneRe.FindStringSubmatch(zone); m != nil {
-		return m[1]
+	if isZoneName(zone) {
+		return zone[:len(zone)-1]
 	}
 	return ""
 }
@@ -165,3 +147,111 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// The value checks below are plain byte loops rather than regexps: the
+// package regexp and compiling its patterns at init cost the binary size
+// and start-up time. Each says which pattern it replaces; the tests hold
+// them to those patterns. Only ASCII passes any of them, so a multi-byte
+// rune is refused byte by byte, just as the patterns refused it.
+
+// isInstanceID reports whether s matches `^i-[0-9A-Za-z]{1,32}$`: "i-" and
+// up to 32 letters or digits. EC2 uses 8 or 17 hex digits; tests and
+// emulators use other letters, which are harmless.
+func isInstanceID(s string) bool {
+	id, ok := strings.CutPrefix(s, "i-")
+	return ok && len(id) >= 1 && len(id) <= 32 && allBytes(id, isAlnum)
+}
+
+// isToken reports whether s matches `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`:
+// identifiers such as ami-…, m5d.large, eu-west-1, eu-west-1b.
+func isToken(s string) bool {
+	return len(s) >= 1 && len(s) <= 128 && isAlnum(s[0]) && allBytes(s[1:], func(c byte) bool {
+		return isAlnum(c) || c == '.' || c == '_' || c == ':' || c == '-'
+	})
+}
+
+// isHostName reports whether s is one DNS name, matching
+// `^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`:
+// one or more labels of letters, digits and inner hyphens, joined by single
+// dots, with an optional final dot. Lengths are the caller's business.
+func isHostName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" {
+		return false
+	}
+	for {
+		label, rest, more := strings.Cut(s, ".")
+		if !isLabel(label) {
+			return false
+		}
+		if !more {
+			return true
+		}
+		s = rest
+	}
+}
+
+// isLabel reports whether s matches `^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`.
+func isLabel(s string) bool {
+	return s != "" && isAlnum(s[0]) && isAlnum(s[len(s)-1]) && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '-' })
+}
+
+// isMappingName reports whether s matches `^[a-z][a-z0-9]{0,31}$`: a
+// block-device-mapping entry name such as ami, root, swap, ebsN, ephemeralN.
+func isMappingName(s string) bool {
+	return len(s) >= 1 && len(s) <= 32 && isLower(s[0]) && allBytes(s, func(c byte) bool { return isLower(c) || isDigit(c) })
+}
+
+// isDeviceName reports whether s matches
+// `^(/dev/)?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`: a device as IMDS gives it,
+// "sdb", "/dev/xvda", "xvdcz". A name cannot start with '/', so a leading
+// "/dev/" is always the optional prefix.
+func isDeviceName(s string) bool {
+	s = strings.TrimPrefix(s, "/dev/")
+	return len(s) >= 1 && len(s) <= 64 && isAlnum(s[0]) && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '_' || c == '-' })
+}
+
+// isZoneName reports whether zone matches
+// `^([a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+)[a-z]$`, an availability zone
+// whose region is the name less its last letter (not local or wavelength
+// zones, whose names are longer). Split at hyphens, that is "xx-NAME-Nz" or
+// "xx-PARTITION-NAME-Nz" with PARTITION gov or iso…; whichever form matches,
+// the region (the pattern's group 1) is everything but the last letter.
+func isZoneName(zone string) bool {
+	if zone == "" || !isLower(zone[len(zone)-1]) {
+		return false
+	}
+	region := zone[:len(zone)-1]
+	country, rest, _ := strings.Cut(region, "-")
+	if len(country) != 2 || !allBytes(country, isLower) {
+		return false
+	}
+	name, number, _ := strings.Cut(rest, "-")
+	if strings.Contains(number, "-") { // "xx-PARTITION-NAME-Nz"
+		if !isPartition(name) {
+			return false
+		}
+		name, number, _ = strings.Cut(number, "-")
+	}
+	return name != "" && allBytes(name, isLower) && number != "" && allBytes(number, isDigit)
+}
+
+// isPartition reports whether s matches `gov|iso[a-z]*`, the zone-name
+// part that marks GovCloud and the isolated partitions.
+func isPartition(s string) bool {
+	return s == "gov" || strings.HasPrefix(s, "iso") && allBytes(s, isLower)
+}
+
+// allBytes reports whether every byte of s passes ok (true for "").
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isAlnum(c byte) bool { return isLower(c) || isDigit(c) || 'A' <= c && c <= 'Z' }

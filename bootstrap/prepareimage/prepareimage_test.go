@@ -267,8 +267,8 @@ func TestCredentialKey(t *testing.T) {
 		{`{"instance_id":"i-1"}`, false},
 	}
 	for _, tc := range tests {
-		if got := credentialKey.MatchString(tc.in); got != tc.want {
-			t.Errorf("credentialKey.Match(%q) = %v, want %v", tc.in, got, tc.want)
+		if got := hasCredentialKey([]byte(tc.in)); got != tc.want {
+			t.Errorf("hasCredentialKey(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }
