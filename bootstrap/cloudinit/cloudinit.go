@@ -14,8 +14,6 @@ import (
 	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 )
 
@@ -49,8 +47,8 @@ type Config struct {
 // Load reads cloud.cfg, then cloud.cfg.d/*.cfg in lexical order, then this
 // instance's user-data cloud-config, each top-level key of a later file
 // replacing the earlier one, as cloud-init's merge does for the keys read
-// here (lists are not appended). A file that is not valid YAML is an error
-// naming it: cloud-init would refuse it too.
+// here (lists are not appended). A file whose keys read here are not valid
+// YAML is an error naming it (see Parse).
 func Load(root hostfs.Root) (*Config, error) {
 	c := &Config{values: map[string]any{}, from: map[string]string{}}
 	if _, err := os.Stat(root.Path(MainConfig)); errors.Is(err, fs.ErrNotExist) {
@@ -97,22 +95,24 @@ func Load(root hostfs.Root) (*Config, error) {
 	return c, nil
 }
 
-// Parse reads one cloud-config document into its top-level keys. An empty
-// document is an empty map; a document whose top level is not a mapping is
-// an error.
+// Parse reads one cloud-config document into its top-level keys, as
+// cloud-init's yaml.safe_load (PyYAML, YAML 1.1) reads it: "yes" and "on"
+// are true, 0755 is octal, 1e5 is a string. Mappings are map[string]any,
+// lists []any, scalars nil, bool, int, float64 or string; a key that is
+// not a string becomes its JSON text ("null", "true", "12"). An empty
+// document is an empty map; a document whose top level is not a mapping
+// is the error "top level is not a mapping".
+//
+// ec2boot reads only a few keys (mounts, manage_etc_hosts and the module
+// lists), so only those have to be readable: a top-level entry that is
+// broken, or that uses YAML this reader refuses (anchors, aliases, tags,
+// complex "? " keys, merge keys), is left out of the map, unless its key
+// is one of those, in which case Parse fails with "line N: what". A
+// document that cannot be split into entries (a directive, a second
+// document, a broken top-level flow mapping) fails as a whole.
 func Parse(data []byte) (map[string]any, error) {
-	var doc map[string]any
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return nil, errors.New("top level is not a mapping")
-		}
-		return nil, fmt.Errorf("not valid YAML: %w", err)
-	}
-	if doc == nil {
-		doc = map[string]any{}
-	}
-	return doc, nil
+	doc, _, err := parseDocument(data)
+	return doc, err
 }
 
 // Active reports whether cloud-init is installed and not disabled.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 )
@@ -103,6 +104,7 @@ func TestMountConflict(t *testing.T) {
 			wantWarn:   []string{"(/var/lib/cloud/instance/cloud-config.txt)"},
 		},
 		{name: "cancel_earlier", dir: "cancel-earlier", mountPoint: "/mnt"},
+		{name: "broken_elsewhere", dir: "broken-elsewhere", mountPoint: "/mnt"},
 		{
 			name: "later_file_wins", dir: "later-file-wins", mountPoint: "/mnt",
 			wantMounts: []Mount{{Device: "swap", MountPoint: "none"}, {Device: "ephemeral0", MountPoint: "/mnt", Default: true}},
@@ -228,8 +230,14 @@ print(json.dumps({k: cfg.get(k) for k in ("mounts", "cloud_init_modules", "manag
 	}
 }
 
+// FuzzParse checks that Parse never panics, and that a document it reads
+// whole (no entry left out) is one go.yaml.in/yaml/v3 reads too, with the
+// same structure (see sameAsYAMLv3).
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"", "mounts: [[ephemeral0, null]]\n", "- a\n- b\n", "a: [\n", "manage_etc_hosts: true\n", "&a [*a]"} {
+		f.Add([]byte(s))
+	}
+	for _, s := range pyyamlCases() {
 		f.Add([]byte(s))
 	}
 	b, err := os.ReadFile(debianConfig)
@@ -237,16 +245,33 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		doc, err := Parse(data)
+		doc, dropped, err := parseDocument(data)
 		if err == nil && doc == nil {
 			t.Fatal("nil map without error")
 		}
 		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q is not one line", err)
+			}
 			return
 		}
 		c := &Config{Installed: true, values: doc, from: map[string]string{}}
 		c.Mounts()
 		c.MountConflict("/mnt")
 		c.ManageEtcHosts()
+		if len(dropped) > 0 {
+			return
+		}
+		var n yaml.Node
+		err = yaml.Unmarshal(data, &n)
+		if err == nil {
+			err = sameAsYAMLv3("", doc, &n)
+		}
+		if err != nil {
+			if why := yamlV3Differs(data, err); why != "" {
+				t.Skip(why)
+			}
+			t.Fatalf("%q: Parse reads it, yaml.v3: %v", data, err)
+		}
 	})
 }
