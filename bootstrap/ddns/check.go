@@ -139,8 +139,9 @@ func (c *Checker) exchange(ctx context.Context, server, fqdn string, qtype dnsme
 	defer cancel()
 	r, err := dnsclient.Exchange(ctx, server, fqdn, qtype, recurse)
 	if err != nil {
-		// Exchange's error names the server and the name. A server that does not answer once would cost the full timeout
-		// for every record; one try per run is enough.
+		// Exchange's error names the server and the name. A server that
+		// does not answer once would cost the full timeout for every
+		// record; one try per run is enough.
 		c.mu.Lock()
 		if c.dead == nil {
 			c.dead = map[string]error{}
