@@ -26,6 +26,8 @@ type run struct {
 	// relinquished is set once journald was told to leave /var: it must be
 	// told to flush to the new /var/log at the end.
 	relinquished bool
+	// mounted is set once this run bind-mounted a path.
+	mounted bool
 }
 
 func (r *run) start() error {
@@ -197,6 +199,7 @@ func (r *run) bind(path, target, orig string) error {
 	if err := unix.Mount(target, orig, "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("relocate %s: bind mount %s over it: %w", path, r.rel(target), err)
 	}
+	r.mounted = true
 	e := r.marker.Paths[path]
 	e.State = stateBound
 	if e.Seed == "" {
@@ -358,7 +361,16 @@ func (r *run) handleWriters(ctx context.Context) {
 			r.res.Changed = append(r.res.Changed, "journald: relinquished /var and flushed to the relocated /var/log")
 		}
 	}
+	// Only a process that opened a file before its directory was
+	// relocated can write to the hidden original: look when this run
+	// mounted something, and while an earlier look found writers. A run
+	// that changes nothing then skips the scan of every process's open
+	// files, the largest part of its time.
+	if !r.mounted && !r.relinquished && !r.rs.Writers && !r.env.Force {
+		return
+	}
 	stuck := r.scanWriters()
+	defer func() { r.rememberWriters(len(stuck) > 0) }() // after any reopening
 	if len(stuck) == 0 {
 		return
 	}
@@ -407,8 +419,21 @@ func (r *run) handleWriters(ctx context.Context) {
 	}
 }
 
+// rememberWriters records whether writers to hidden originals remain, so
+// that the next run looks again only if they do.
+func (r *run) rememberWriters(found bool) {
+	if r.rs.Writers == found || r.env.State == nil || r.env.State.ReadOnly() {
+		return
+	}
+	r.rs.Writers = found
+	if err := r.env.State.Save(stateName, r.rs, r.env.Clock.Now()); err != nil {
+		r.env.Log.Warn().Err(err).Msg("cannot record the writers found; the next run looks again")
+	}
+}
+
 // scanWriters lists writers to hidden originals under every relocated path.
 func (r *run) scanWriters() []Writer {
+	_ = r.stage("scan-writers", "") // lets tests count the scans
 	tab, err := mountinfo.Self()
 	if err != nil {
 		return nil

@@ -59,6 +59,9 @@ const stateName = "relocate"
 
 type rootState struct {
 	Paths map[string]bool `json:"paths"`
+	// Writers is set while the last scan found processes writing to
+	// hidden originals: later runs look again until they are gone.
+	Writers bool `json:"writers,omitempty"`
 }
 
 type plan struct {

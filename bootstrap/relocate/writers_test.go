@@ -127,6 +127,26 @@ func TestWriterHoldingAFileOpen(t *testing.T) {
 	if len(ws) != 1 || ws[0].PID != cmd.Process.Pid {
 		t.Errorf("FindWriters(any mount) = %v, want the helper", ws)
 	}
+
+	// Nobody writes to the hidden original any more, and nothing new is
+	// mounted: the next run does not scan the processes again; --force does.
+	for _, force := range []bool{false, true} {
+		s, scans := New(), 0
+		s.hook = func(stage, _ string) error {
+			if stage == "scan-writers" {
+				scans++
+			}
+			return nil
+		}
+		env.Force = force
+		res, _, err = runStep(t, s, env)
+		if err != nil || len(res.Degraded) != 0 {
+			t.Fatalf("force=%v: %+v, %v", force, res, err)
+		}
+		if want := map[bool]int{false: 0, true: 1}[force]; scans != want {
+			t.Errorf("force=%v: %d scans for writers, want %d", force, scans, want)
+		}
+	}
 }
 
 // A log written between the copy and its verification, twice: the copy is
