@@ -14,7 +14,7 @@ import (
 
 // Facts is `ec2boot facts [--json]`.
 func Facts(ctx context.Context, g *Globals, asJSON bool) int {
-	md, code, err := newMetadata(g)
+	md, code, err := newMetadata(g, false)
 	if err != nil {
 		g.Log.Error().Msg(err.Error())
 		return code

@@ -12,13 +12,16 @@ import (
 // newMetadata makes the metadata source for this machine: the command
 // line's endpoint, then the AWS SDK's environment variables, with the last
 // known facts in the state directory as the fallback. It sends nothing.
-func newMetadata(g *Globals) (*facts.Metadata, int, error) {
+// withUserData is for commands that read the user-data after the facts:
+// it is then fetched together with them.
+func newMetadata(g *Globals, withUserData bool) (*facts.Metadata, int, error) {
 	opt := facts.MetadataOptions{
-		Root:      g.root(),
-		IMDS:      imds.Options{Endpoint: g.IMDSEndpoint},
-		LookupEnv: g.LookupEnv,
-		Log:       g.Log,
-		Clock:     g.clock(),
+		Root:             g.root(),
+		IMDS:             imds.Options{Endpoint: g.IMDSEndpoint},
+		LookupEnv:        g.LookupEnv,
+		Log:              g.Log,
+		Clock:            g.clock(),
+		PrefetchUserData: withUserData,
 	}
 	if cache, err := openCache(g); err == nil {
 		opt.Cache = cache

@@ -16,7 +16,7 @@ type RunFlags struct {
 
 // Run is `ec2boot run` and `ec2boot plan`.
 func Run(ctx context.Context, g *Globals, f RunFlags) int {
-	md, code, err := newMetadata(g)
+	md, code, err := newMetadata(g, true)
 	if err != nil {
 		g.Log.Error().Msg(err.Error())
 		return code

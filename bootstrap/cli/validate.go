@@ -34,7 +34,7 @@ func Validate(ctx context.Context, g *Globals, file string) int {
 		_, problems = config.Load(config.Source{Name: file, Data: ex.TOML})
 		what = file
 	} else {
-		md, code, err := newMetadata(g)
+		md, code, err := newMetadata(g, true)
 		if err != nil {
 			fmt.Fprintln(g.Stdout, err)
 			return code

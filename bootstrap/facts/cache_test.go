@@ -192,9 +192,10 @@ func TestNotOnEC2SendsNothing(t *testing.T) {
 func TestEndpointFromConfigSkipsDetection(t *testing.T) {
 	srv := fakeimds.New(t, fakeimds.Metadata())
 	md, err := facts.NewMetadata(facts.MetadataOptions{
-		Root:       hostfs.Root(t.TempDir()),
-		Interfaces: ifaces("10.1.2.3"),
-		LookupEnv:  func(string) (string, bool) { return "", false },
+		Root:             hostfs.Root(t.TempDir()),
+		Interfaces:       ifaces("10.1.2.3"),
+		LookupEnv:        func(string) (string, bool) { return "", false },
+		PrefetchUserData: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -209,9 +210,20 @@ func TestEndpointFromConfigSkipsDetection(t *testing.T) {
 	if f.InstanceID != "i-0123456789abcdef0" {
 		t.Errorf("InstanceID %q", f.InstanceID)
 	}
+	// The user-data went out with the facts' values (the one wave after
+	// the listing), so it is there before it is asked for.
+	for end := time.Now().Add(2 * time.Second); srv.Count("GET", "/latest/user-data") == 0 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
+	if n := srv.Count("GET", "/latest/user-data"); n != 1 {
+		t.Errorf("user-data GETs before UserData = %d, want 1 (sent with the facts)", n)
+	}
 	ud, err := md.UserData(ctxFor(t, 5*time.Second))
 	if err != nil || string(ud) != "[imds]\n" {
 		t.Errorf("UserData = %q, %v", ud, err)
+	}
+	if n := srv.Count("GET", "/latest/user-data"); n != 1 {
+		t.Errorf("user-data GETs = %d, want the one sent with the facts", n)
 	}
 	srv.Delete("/latest/user-data")
 	if ud, err := md.UserData(ctxFor(t, 5*time.Second)); err != nil || ud != nil {
@@ -278,5 +290,28 @@ func TestNotOnEC2IgnoresTheCache(t *testing.T) {
 	f, err := md.Facts(ctxFor(t, time.Minute), config.IMDS{})
 	if !errors.Is(err, ec2detect.ErrNotEC2) || f != nil {
 		t.Fatalf("Facts = %v, %v; want ErrNotEC2 and no facts", f, err)
+	}
+}
+
+// TestNoUserDataUnlessAsked: a caller that reads only the facts (ec2boot
+// facts) sends no user-data request.
+func TestNoUserDataUnlessAsked(t *testing.T) {
+	srv := fakeimds.New(t, fakeimds.Metadata())
+	md, err := facts.NewMetadata(facts.MetadataOptions{
+		Root:       hostfs.Root(t.TempDir()),
+		Interfaces: ifaces("10.1.2.3"),
+		LookupEnv:  func(string) (string, bool) { return "", false },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.IMDS{Endpoint: srv.URL}
+	cfg.Timeout.Duration = 5 * time.Second
+	if _, err := md.Facts(ctxFor(t, time.Minute), cfg); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Settle(5 * time.Second)
+	if n := srv.Count("GET", "/latest/user-data"); n != 0 {
+		t.Errorf("user-data GETs = %d, want none (%d requests in all)", n, len(reqs))
 	}
 }

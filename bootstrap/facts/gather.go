@@ -40,6 +40,10 @@ type Options struct {
 	// normal instance in one wave, so the whole gathering costs three
 	// round trips: token, listing, values).
 	Parallel int
+	// Listed, when set, is called once the listing is read (the service
+	// is up and the token is there), as the values are asked for: the
+	// caller's own requests can go out in the same wave.
+	Listed func()
 }
 
 const metaData = "/latest/meta-data/"
@@ -118,6 +122,9 @@ func gatherIMDS(ctx context.Context, src Getter, opt Options) (*Facts, error) {
 	names, err := ParseListing(bdm)
 	if err != nil {
 		return nil, fmt.Errorf("metadata block-device-mapping/: %w", err)
+	}
+	if opt.Listed != nil {
+		opt.Listed()
 	}
 
 	var (

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -310,3 +311,44 @@ func FuzzParseBlockDevices(f *testing.F) {
 }
 
 func ptr(s string) *string { return &s }
+
+// orderGetter serves the fake's metadata and records the paths asked for.
+type orderGetter struct {
+	src   facts.Getter
+	mu    sync.Mutex
+	order []string
+}
+
+func (g *orderGetter) Get(ctx context.Context, path string) ([]byte, error) {
+	g.note(path)
+	return g.src.Get(ctx, path)
+}
+
+func (g *orderGetter) note(s string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.order = append(g.order, s)
+}
+
+// TestListedBeforeTheValues: Listed is called once, after the listing and
+// before any value is asked for, so a caller's request sent then shares the
+// values' round trip.
+func TestListedBeforeTheValues(t *testing.T) {
+	srv := fakeimds.New(t, fakeimds.Metadata())
+	g := &orderGetter{src: client(t, srv.URL)}
+	o := opts("10.1.2.3")
+	o.Listed = func() { g.note("(listed)") }
+	if _, err := facts.Gather(ctxFor(t, 10*time.Second), g, o); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.Index(g.order, "(listed)")
+	if i < 0 || slices.Index(g.order[i+1:], "(listed)") >= 0 {
+		t.Fatalf("Listed called %d times, want once: %q", strings.Count(strings.Join(g.order, " "), "(listed)"), g.order)
+	}
+	if want := []string{"/latest/meta-data/block-device-mapping/"}; !slices.Equal(g.order[:i], want) {
+		t.Errorf("asked before Listed: %q, want only the listing %q", g.order[:i], want)
+	}
+	if len(g.order[i+1:]) < 9 {
+		t.Errorf("asked after Listed: %q, want every value", g.order[i+1:])
+	}
+}
