@@ -98,12 +98,11 @@ func (r *results) markdown(profileTops []string, fleetTable string) string {
 	w("that is CPU and disk work, not waiting (the CPU column of the comparison table shows the same). At\n")
 	w("5 ms the critical path is %d round trips (the listing above): the IMDS token on a new connection (2),\n",
 		c5.RoundTrips)
-	w("then the facts, %d IMDS requests in all, at most 8 at a time, in dependent waves (the first wave opens\n", c5.IMDS)
-	w("its connections: 2 more; listings such as `mac` and `block-device-mapping/` come before the entries they\n")
-	w("name), then the user-data after the facts; a gap of CPU work (relocation); then the two records' DNS\n")
-	w("checks one after the other, the two update requests (a new connection, then a reused one), the two\n")
-	w("confirming checks together, and the peer lookups together. Fetching the user-data alongside the facts,\n")
-	w("one wave for all leaves, and checking both records at once would take 3-4 round trips off.\n")
+	w("then the facts and the user-data, %d IMDS requests in all: the `block-device-mapping/` listing alone,\n", c5.IMDS)
+	w("then one wave of values and the user-data (it opens its connections: 2 more; `mac` comes before the\n")
+	w("IPv6 entries it names); a gap of CPU work (relocation); then the two records' DNS checks one after the\n")
+	w("other, the two update requests (a new connection, then a reused one), the two confirming checks\n")
+	w("together, and the peer lookups together. Checking both records at once would take a round trip off.\n")
 	over5 := c5.Wall - time.Duration(c5.RoundTrips)*5*time.Millisecond
 	slack := time.Duration(c5.RoundTrips) * c5.ProxyLate
 	w("The time over the floor (%s) is the run's own cost at 0 ms (%s) plus the latency\n",
@@ -423,8 +422,7 @@ func (r *results) whyMissed() string {
 	w("atomic writes of %d files (%d bytes). Of its %.1f ms in-process, the steps are %.1f ms.\n\n",
 		c0.MaxFiles, c0.MaxBytes, cs["(whole run, in-process)"], csum)
 	w("What would close the gap, roughly in order of effect: fewer IMDS requests (the identity document\n")
-	w("carries most facts in one answer); fetching the user-data with the facts; skipping the writers scan\n")
-	w("when a run mounted nothing.\n\n")
+	w("carries most facts in one answer); checking both records' DNS at once.\n\n")
 	w("**Peak RSS** is mostly the binary, not the heap: `ec2boot version` alone peaks at %s. When this\n", mib(v.RSSKiB))
 	w("benchmark was first written (with an 11.07 MiB binary), a no-change run peaked at the same 12.1 MiB with\n")
 	w("the garbage collector off (GOGC=off) as with the default, and higher with GOGC=50 (12.8 MiB) or 25\n")
