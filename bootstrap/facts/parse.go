@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ec2boot/ec2boot/bootstrap/config"
 )
 
 // ParseListing splits an IMDS directory listing into its entries. Entries
@@ -95,7 +97,7 @@ func parseHost(b []byte) (string, error) {
 	if len(fields) == 0 {
 		return "", nil
 	}
-	if len(fields[0]) > 253 || !isHostName(fields[0]) {
+	if !config.IsHostname(fields[0]) {
 		return "", fmt.Errorf("%q is not a host name", clip(fields[0]))
 	}
 	return fields[0], nil
@@ -168,32 +170,6 @@ func isToken(s string) bool {
 	return len(s) >= 1 && len(s) <= 128 && isAlnum(s[0]) && allBytes(s[1:], func(c byte) bool {
 		return isAlnum(c) || c == '.' || c == '_' || c == ':' || c == '-'
 	})
-}
-
-// isHostName reports whether s is one DNS name, matching
-// `^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`:
-// one or more labels of letters, digits and inner hyphens, joined by single
-// dots, with an optional final dot. Lengths are the caller's business.
-func isHostName(s string) bool {
-	s = strings.TrimSuffix(s, ".")
-	if s == "" {
-		return false
-	}
-	for {
-		label, rest, more := strings.Cut(s, ".")
-		if !isLabel(label) {
-			return false
-		}
-		if !more {
-			return true
-		}
-		s = rest
-	}
-}
-
-// isLabel reports whether s matches `^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`.
-func isLabel(s string) bool {
-	return s != "" && isAlnum(s[0]) && isAlnum(s[len(s)-1]) && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '-' })
 }
 
 // isMappingName reports whether s matches `^[a-z][a-z0-9]{0,31}$`: a

@@ -6,17 +6,28 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/bootstrap/config"
 )
 
 // The patterns the checks in parse.go replaced, kept as their oracle.
 var (
 	oracleInstanceID = regexp.MustCompile(`^i-[0-9A-Za-z]{1,32}$`)
 	oracleToken      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-	oracleHost       = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`)
+	oracleHostRe     = regexp.MustCompile(`^` + oracleLabel + `(\.` + oracleLabel + `)*\.?$`)
 	oracleMapping    = regexp.MustCompile(`^[a-z][a-z0-9]{0,31}$`)
 	oracleDevice     = regexp.MustCompile(`^(/dev/)?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 	oracleZone       = regexp.MustCompile(`^([a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+)[a-z]$`)
 )
+
+// oracleLabel is a host name label as config.IsHostname (which parseHost
+// uses) has it: letters, digits, '-' and '_', at most 63, no '-' at either end.
+const oracleLabel = `[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?`
+
+// oracleHost adds the 253-byte limit of a name (without its final dot).
+func oracleHost(s string) bool {
+	return oracleHostRe.MatchString(s) && len(strings.TrimSuffix(s, ".")) <= 253
+}
 
 func oracleRegionOf(zone string) string {
 	if m := oracleZone.FindStringSubmatch(zone); m != nil {
@@ -38,6 +49,7 @@ var checkCases = []string{
 	// host names
 	"ip-10-0-0-1.ec2.internal", "ip-10-0-0-1.ec2.internal.", "a..b", "a.", "a..", ".a.", "a-.b", "-a.b", "a.-b", "a.b-",
 	"A-B.c-D", "xn--bcher-kva.example", "a.b.c.d.e.f", "1.2.3.4", "a--b", "a_b.c", "bücher.example", "a.b\n", "a.b.",
+	"_dmarc.example", "a-_", "_-a", strings.Repeat("a.", 126) + "a", strings.Repeat("a.", 127) + "a", strings.Repeat("a.", 127),
 	strings.Repeat("a", 63) + "." + strings.Repeat("b", 64),
 	// mapping names
 	"ami", "root", "swap", "ebs12", "ephemeral0", "Root", "0ab", "a" + strings.Repeat("0", 31), "a" + strings.Repeat("0", 32), "ebs-1",
@@ -58,11 +70,11 @@ type checks struct {
 }
 
 func newChecks(s string) checks {
-	return checks{isInstanceID(s), isToken(s), isHostName(s), isMappingName(s), isDeviceName(s), regionOf(s)}
+	return checks{isInstanceID(s), isToken(s), config.IsHostname(s), isMappingName(s), isDeviceName(s), regionOf(s)}
 }
 
 func oracleChecks(s string) checks {
-	return checks{oracleInstanceID.MatchString(s), oracleToken.MatchString(s), oracleHost.MatchString(s),
+	return checks{oracleInstanceID.MatchString(s), oracleToken.MatchString(s), oracleHost(s),
 		oracleMapping.MatchString(s), oracleDevice.MatchString(s), oracleRegionOf(s)}
 }
 
@@ -110,7 +122,7 @@ func fuzzCheck[T comparable](f *testing.F, check, oracle func(string) T) {
 
 func FuzzIsInstanceID(f *testing.F)  { fuzzCheck(f, isInstanceID, oracleInstanceID.MatchString) }
 func FuzzIsToken(f *testing.F)       { fuzzCheck(f, isToken, oracleToken.MatchString) }
-func FuzzIsHostName(f *testing.F)    { fuzzCheck(f, isHostName, oracleHost.MatchString) }
+func FuzzIsHostname(f *testing.F)    { fuzzCheck(f, config.IsHostname, oracleHost) }
 func FuzzIsMappingName(f *testing.F) { fuzzCheck(f, isMappingName, oracleMapping.MatchString) }
 func FuzzIsDeviceName(f *testing.F)  { fuzzCheck(f, isDeviceName, oracleDevice.MatchString) }
 func FuzzRegionOf(f *testing.F)      { fuzzCheck(f, regionOf, oracleRegionOf) }
@@ -118,7 +130,7 @@ func FuzzRegionOf(f *testing.F)      { fuzzCheck(f, regionOf, oracleRegionOf) }
 func TestChecksDoNotAllocate(t *testing.T) {
 	host := "ip-10-0-0-1.eu-west-1.compute.internal."
 	n := testing.AllocsPerRun(100, func() {
-		_ = isInstanceID("i-0123456789abcdef0") && isToken("m5d.large") && isHostName(host) &&
+		_ = isInstanceID("i-0123456789abcdef0") && isToken("m5d.large") && config.IsHostname(host) &&
 			isMappingName("ephemeral0") && isDeviceName("/dev/xvda") && regionOf("us-gov-west-1a") != ""
 	})
 	if n != 0 {
