@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -81,16 +80,9 @@ func (s *Systemd) systemctl(ctx context.Context, args ...string) (string, error)
 	if ctx.Err() == context.DeadlineExceeded {
 		return "", fmt.Errorf("systemctl %s: no answer within %s", args[0], timeout)
 	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = exit.String()
-		}
-		return "", fmt.Errorf("systemctl %s: %s", args[0], oneLine(msg))
-	}
 	if err != nil {
-		return "", fmt.Errorf("systemctl %s: %w", args[0], err)
+		// What systemctl printed says why, on one line like a command's.
+		return "", fmt.Errorf("systemctl %s: %w%s", args[0], err, stderr.suffix())
 	}
 	return stdout.String(), nil
 }
@@ -112,9 +104,4 @@ func orUnknown(s string) string {
 		return "in an unknown state"
 	}
 	return s
-}
-
-// oneLine joins a multi-line message, so that an error stays one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ; ")), " ")
 }

@@ -76,7 +76,7 @@ func TestSystemdJobs(t *testing.T) {
 		{verb: "reload", unit: "gone.service", wantErr: "reload gone.service: unit is masked",
 			wantCalls: []string{"show --property=LoadState,ActiveState -- gone.service"}},
 		{verb: "reload", unit: "nginx.service", failVerb: "reload",
-			wantErr: `reload nginx.service: systemctl reload: Job for nginx.service failed because the control process exited with error code. ; See "systemctl status nginx.service" and "journalctl -xeu nginx.service" for details.`,
+			wantErr: `reload nginx.service: systemctl reload: exit status 1: Job for nginx.service failed because the control process exited with error code. | See "systemctl status nginx.service" and "journalctl -xeu nginx.service" for details.`,
 			wantCalls: []string{
 				"show --property=LoadState,ActiveState -- nginx.service",
 				"reload --no-ask-password -- nginx.service"}},
