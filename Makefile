@@ -56,6 +56,7 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 lint:
+	@scripts/check-tracked-binaries.sh
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 

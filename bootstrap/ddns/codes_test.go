@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
 // twoSameAddress: two names that go out in one request.

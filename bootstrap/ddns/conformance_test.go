@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
 // wire is the part of a dyndns2 request both clients must agree on.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/authdns"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/bind"
+	"github.com/ec2boot/ec2boot/internal/testpeer/authdns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/bind"
 )
 
 // TestEndToEndThroughBind: the test server feeds a real BIND over

@@ -21,8 +21,8 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/logging"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/authdns"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/authdns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
 const (

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
 var addrCmp = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/net/dns/dnsmessage"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/bind"
+	"github.com/ec2boot/ec2boot/internal/testpeer/bind"
 )
 
 // TestExchangeAgainstBind asks a real BIND (the one CI and production

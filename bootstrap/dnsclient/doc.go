@@ -7,7 +7,7 @@
 // golang.org/x/net/dns/dnsmessage (the Go team's wire-format package, which
 // the standard library vendors too) instead of github.com/miekg/dns, which
 // alone cost about 1 MB of the binary. miekg/dns stays in the test servers
-// (bootstrap/testpeer/...), which need its server side and TSIG.
+// (internal/testpeer/...), which need its server side and TSIG.
 //
 //	r, err := dnsclient.Exchange(ctx, "10.0.0.2:53", "db-1.example.test", dnsmessage.TypeA, true)
 //	servers, err := dnsclient.ReadResolvConf("/etc/resolv.conf")

@@ -13,8 +13,8 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/imds"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/aemm"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/netns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
+	"github.com/ec2boot/ec2boot/internal/testpeer/netns"
 )
 
 // The instance the emulator plays in these tests.

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/aemm"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/fakeimds"
+	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
+	"github.com/ec2boot/ec2boot/internal/testpeer/fakeimds"
 )
 
 // BenchmarkGatherEmulator is the whole gathering as a run does it (a new

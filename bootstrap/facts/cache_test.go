@@ -18,7 +18,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/imds"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/fakeimds"
+	"github.com/ec2boot/ec2boot/internal/testpeer/fakeimds"
 )
 
 func openStore(t *testing.T, dir, id string) *state.Store {

@@ -15,7 +15,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/clock"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/imds"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/fakeimds"
+	"github.com/ec2boot/ec2boot/internal/testpeer/fakeimds"
 )
 
 var (

@@ -20,7 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/sys/unix"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/netns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/netns"
 )
 
 var cmpAddr = cmpopts.EquateComparable(netip.Addr{})

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ec2boot/ec2boot/bootstrap/clock"
 	"github.com/ec2boot/ec2boot/bootstrap/imds"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/aemm"
+	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
 )
 
 func gzipped(t *testing.T, s string) []byte {

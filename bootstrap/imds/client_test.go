@@ -13,8 +13,8 @@ import (
 
 	"github.com/ec2boot/ec2boot/bootstrap/clock"
 	"github.com/ec2boot/ec2boot/bootstrap/imds"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/fakeimds"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/netns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/fakeimds"
+	"github.com/ec2boot/ec2boot/internal/testpeer/netns"
 )
 
 // fast are options that keep fault tests quick: short waits, real logic.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/bind"
+	"github.com/ec2boot/ec2boot/internal/testpeer/bind"
 )
 
 func TestDirectResolverAgainstBind(t *testing.T) {

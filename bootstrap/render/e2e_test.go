@@ -22,8 +22,8 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/logging"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/bind"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/bind"
+	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
 // register is what a peer's own agent does at boot: a dyndns2 update.

@@ -21,8 +21,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/authdns"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/authdns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
 func main() {

@@ -16,10 +16,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/aemm"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/authdns"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/netns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
+	"github.com/ec2boot/ec2boot/internal/testpeer/authdns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/netns"
 )
 
 // These tests run the real binary, as the systemd units do, against AWS's

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/aemm"
+	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
 )
 
 // instance is one EC2 "instance": a network namespace with an address on

@@ -14,7 +14,7 @@
 // mirror apt already uses) and reused by later runs. Run them all, as root,
 // with
 //
-//	EC2BOOT_SYSTEMTEST_CACHE=/var/tmp/ec2boot-systemtest CI=1 go test -count=1 -timeout 15m ./bootstrap/systemtest/
+//	EC2BOOT_SYSTEMTEST_CACHE=/var/tmp/ec2boot-systemtest CI=1 go test -count=1 -timeout 15m ./tests/systemtest/
 //
 // About 2 minutes with an empty cache, a little over 1 with a filled one.
 package systemtest

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/aemm"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/bind"
-	"github.com/ec2boot/ec2boot/bootstrap/testpeer/dyndns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
+	"github.com/ec2boot/ec2boot/internal/testpeer/bind"
+	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
 // The fleet's shared services live on the hub: the test's own network
