@@ -131,7 +131,7 @@ func buildImage(t *testing.T, base, deb, dst string) (string, error) {
 		}
 	}
 	// Test fixtures: testdata/image is laid over the rootfs.
-	if err := step("cp", "-a", filepath.Join(root, "bootstrap", "systemtest", "testdata", "image")+"/.", dst); err != nil {
+	if err := step("cp", "-a", filepath.Join(root, "tests", "systemtest", "testdata", "image")+"/.", dst); err != nil {
 		return log.String(), err
 	}
 	script := "sh -eu /tmp/provision.sh && systemctl enable fake-ec2-dmi.service peer-app.service && sh -eu /tmp/finalize.sh"
