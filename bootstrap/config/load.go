@@ -87,10 +87,10 @@ func LoadFiles(localPath, localName string, userData Source) (*Config, Problems)
 func parseSource(src Source) (map[string]any, Problems) {
 	var problems Problems
 	var m map[string]any
-	if _, err := toml.Decode(string(src.Data), &m); err != nil {
-		return nil, Problems{tomlProblem(src.Name, err, keyIndex{})}
-	}
 	keys := keyPositions(src.Data)
+	if _, err := toml.Decode(string(src.Data), &m); err != nil {
+		return nil, Problems{tomlProblem(src.Name, err, keys)}
+	}
 	var probe Config
 	md, err := toml.Decode(string(src.Data), &probe)
 	if err != nil {
@@ -184,7 +184,7 @@ func tomlProblem(source string, err error, keys keyIndex) Problem {
 		if msg == "" {
 			msg = pe.Error()
 		}
-		return Problem{Source: source, Line: pe.Position.Line, Column: pe.Position.Col, Key: pe.LastKey, Message: msg}
+		return Problem{Source: source, Line: pe.Position.Line, Column: pe.Position.Col, Key: keys.indexedAt(pe.LastKey, pe.Position.Line), Message: msg}
 	}
 	if line, key, msg, ok := cutTypeError(err.Error()); ok {
 		p := Problem{Source: source, Key: key, Message: msg}

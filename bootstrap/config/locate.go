@@ -23,6 +23,20 @@ type keyIndex struct {
 
 func (k keyIndex) all(bare string) []keyPos { return k.bare[bare] }
 
+// indexedAt names the key a syntax error at line stopped after: the parser
+// gives it without array indices (dns.records.address), and the other
+// messages carry them (dns.records[1].address). It picks the last place
+// the key was seen at or before line; bare when it was seen nowhere.
+func (k keyIndex) indexedAt(bare string, line int) string {
+	out := bare
+	for _, p := range k.bare[bare] {
+		if p.line <= line {
+			out = p.key
+		}
+	}
+	return out
+}
+
 func keyPositions(data []byte) keyIndex {
 	idx := keyIndex{exact: map[string]keyPos{}, bare: map[string][]keyPos{}}
 	arrays := map[string]int{} // bare path of an array of tables -> element count
