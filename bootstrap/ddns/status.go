@@ -1,6 +1,7 @@
 package ddns
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -34,6 +35,25 @@ type RecordStatus struct {
 	InstanceID string `json:"instance_id,omitempty"`
 }
 
+// MarshalJSON writes absent times (never registered, no error, no hold-off)
+// as null rather than as year 1, which scripts would take for a real time.
+func (r RecordStatus) MarshalJSON() ([]byte, error) {
+	type plain RecordStatus
+	return json.Marshal(struct {
+		plain
+		RegisteredAt *time.Time `json:"registered_at"`
+		ErrorSince   *time.Time `json:"error_since"`
+		NextAttempt  *time.Time `json:"next_attempt"`
+	}{plain(r), timeOrNil(r.RegisteredAt), timeOrNil(r.ErrorSince), timeOrNil(r.NextAttempt)})
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
 // Status reads the step's state, without changing it, and returns one entry
 // per record type registered, plus one per configured record never
 // registered. cfg may be nil (then only what state holds is shown).
@@ -50,7 +70,7 @@ func Status(store *state.Store, cfg *config.DNS) ([]RecordStatus, error) {
 	for _, r := range st.Records {
 		rs := RecordStatus{Account: r.Account, Name: r.Name, Type: r.Type, Addr: r.Addr, RegisteredAt: r.Touched,
 			Via: r.Via, Code: r.Code, Foreign: foreign, InstanceID: writer}
-		attachBlocks(&rs, &st)
+		attachBlocks(&rs, &st, r.Confirmed)
 		out = append(out, rs)
 		seen[hostKey(r.Account, r.Name)] = true
 	}
@@ -61,7 +81,7 @@ func Status(store *state.Store, cfg *config.DNS) ([]RecordStatus, error) {
 				continue
 			}
 			rs := RecordStatus{Account: rec.Account, Name: name, Foreign: foreign, InstanceID: writer}
-			attachBlocks(&rs, &st)
+			attachBlocks(&rs, &st, false)
 			out = append(out, rs)
 			seen[hostKey(rec.Account, name)] = true
 		}
@@ -71,7 +91,7 @@ func Status(store *state.Store, cfg *config.DNS) ([]RecordStatus, error) {
 		if !seen[k] {
 			acct, name, _ := strings.Cut(k, "/")
 			rs := RecordStatus{Account: acct, Name: name, Foreign: foreign, InstanceID: writer}
-			attachBlocks(&rs, &st)
+			attachBlocks(&rs, &st, false)
 			out = append(out, rs)
 		}
 	}
@@ -88,12 +108,15 @@ func Status(store *state.Store, cfg *config.DNS) ([]RecordStatus, error) {
 	return out, nil
 }
 
-func attachBlocks(rs *RecordStatus, st *State) {
+// attachBlocks shows the sticky error or hold-off that stops updates of a
+// record. A hold-off only stops records that need sending (see decide): one
+// that DNS was last seen answering correctly (confirmed) is not held up by it.
+func attachBlocks(rs *RecordStatus, st *State, confirmed bool) {
 	var b *Block
 	if as := st.Accounts[rs.Account]; as != nil {
 		if as.Sticky != nil {
 			b = as.Sticky
-		} else if as.Hold != nil {
+		} else if as.Hold != nil && !confirmed {
 			b = as.Hold
 		}
 	}

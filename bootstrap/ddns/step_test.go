@@ -441,3 +441,75 @@ func TestCachedFactsAreNeverRegistered(t *testing.T) {
 		t.Errorf("degraded = %q", r.res.Degraded)
 	}
 }
+
+// An account-wide hold-off stops updates, but a record DNS already answers
+// correctly needs none: status shows it registered, with no error, and
+// keeps the hold-off on the record that still waits for it.
+func TestStatusUnderHoldOffKeepsRecordsDNSShowsRight(t *testing.T) {
+	h := newHarness(t)
+	// web's address is in DNS already; int's is not, and the provider
+	// answers its update with 911 (an account-wide hold-off).
+	if err := h.dns.Update(context.Background(), "web.example.test", []netip.Addr{publicIP}); err != nil {
+		t.Fatal(err)
+	}
+	h.dyn.Script(dyndns.Reply{Body: "911"})
+	if r := h.run(false); r.err == nil {
+		t.Fatal("911 did not fail the run")
+	}
+	h.clock.Advance(time.Minute)
+	if r := h.run(false); r.requests != 0 {
+		t.Fatalf("a run under hold-off sent %d request(s)", r.requests)
+	}
+	store, _ := state.Open(h.root.Path(state.Dir), testInstance, true)
+	cfg := h.config()
+	got, err := Status(store, &cfg.DNS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Name, Addr, Via, ErrorPrefix string }
+	var rows []row
+	for _, s := range got {
+		r := row{Name: s.Name, Via: s.Via}
+		if s.Addr.IsValid() {
+			r.Addr = s.Addr.String()
+		}
+		r.ErrorPrefix, _, _ = strings.Cut(s.Error, ":")
+		rows = append(rows, r)
+	}
+	want := []row{
+		{Name: "int.example.test", ErrorPrefix: "911"},
+		{Name: "web.example.test", Addr: publicIP.String(), Via: "dns"},
+	}
+	if d := cmp.Diff(want, rows); d != "" {
+		t.Errorf("status (-want +got):\n%s", d)
+	}
+	var b bytes.Buffer
+	WriteStatus(&b, got)
+	if !strings.Contains(b.String(), "web.example.test  A     203.0.113.10") || strings.Count(b.String(), "911") != 1 {
+		t.Errorf("status table:\n%s", b.String())
+	}
+}
+
+func TestStatusJSONWritesAbsentTimesAsNull(t *testing.T) {
+	rs := []RecordStatus{
+		{Account: "main", Name: "never.example.test"},
+		{Account: "main", Name: "web.example.test", Type: "A", Addr: publicIP, Via: "update",
+			RegisteredAt: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)},
+	}
+	b, err := json.Marshal(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{
+		{"account": "main", "name": "never.example.test", "addr": "", "registered_at": nil, "error_since": nil, "next_attempt": nil},
+		{"account": "main", "name": "web.example.test", "type": "A", "addr": "203.0.113.10", "via": "update",
+			"registered_at": "2026-11-27T10:00:00Z", "error_since": nil, "next_attempt": nil},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("status JSON (-want +got):\n%s\n%s", d, b)
+	}
+}
