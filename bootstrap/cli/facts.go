@@ -29,16 +29,23 @@ func Facts(ctx context.Context, g *Globals, asJSON bool) int {
 		g.Log.Error().Msg(err.Error())
 		return ExitNoMetadata
 	}
+	// Cached facts are printed, but the exit code says the service was not
+	// reached, as run's does: a script must not take them for fresh ones.
+	code = ExitOK
+	if f.Source == facts.SourceCache {
+		g.Log.Warn().Str("instance_id", f.InstanceID).Msg("printing the last known facts: " + f.Degraded)
+		code = ExitNoMetadata
+	}
 	if asJSON {
 		enc := json.NewEncoder(g.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(f); err != nil {
 			return ExitStepFailed
 		}
-		return ExitOK
+		return code
 	}
 	printFacts(g.Stdout, f)
-	return ExitOK
+	return code
 }
 
 func printFacts(w io.Writer, f *facts.Facts) {

@@ -149,8 +149,14 @@ type result struct {
 
 func ec2boot(t *testing.T, args ...string) result {
 	t.Helper()
+	return ec2bootEnv(t, nil, args...)
+}
+
+// ec2bootEnv runs the binary with env added to a bare environment.
+func ec2bootEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no AWS_* from the caller
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...) // no AWS_* from the caller
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -259,6 +265,19 @@ func TestBootRunRerunAndMetadataOutage(t *testing.T) {
 	}
 	if p.dyn.Count() != requests {
 		t.Errorf("metadata down: %d provider request(s)", p.dyn.Count()-requests)
+	}
+
+	// facts agrees with run: the cached facts are printed, with a note,
+	// and the exit code says they are not fresh.
+	disabled := []string{"AWS_EC2_METADATA_DISABLED=true"}
+	for _, args := range [][]string{{"run"}, {"facts"}, {"facts", "--json"}} {
+		r := ec2bootEnv(t, disabled, append(args, "--root", root, "--log-format", "json")...)
+		if r.code != 3 {
+			t.Errorf("%v with the metadata service disabled: exit %d, want 3\n%s", args, r.code, r.stderr)
+		}
+		if args[0] == "facts" && (!strings.Contains(r.stdout, "i-0e2e0000000000001") || !strings.Contains(r.stderr, "last known facts")) {
+			t.Errorf("%v: the cached facts or the note are missing:\n%s\n%s", args, r.stdout, r.stderr)
+		}
 	}
 }
 
