@@ -12,6 +12,8 @@ type RunFlags struct {
 	Force    bool
 	DryRun   bool
 	LockWait time.Duration
+	// DetailedExitCode is plan's --detailed-exitcode.
+	DetailedExitCode bool
 }
 
 // Run is `ec2boot run` and `ec2boot plan`.
@@ -33,10 +35,32 @@ func Run(ctx context.Context, g *Globals, f RunFlags) int {
 		Force:      f.Force,
 		LockWait:   f.LockWait,
 	})
-	if f.DryRun && rep.ExitCode != run.ExitInvalid {
-		// plan reports problems but exits 0: it changed nothing, and a
-		// failed or blocked step is exactly what it is there to show.
-		return run.ExitOK
+	if f.DryRun {
+		return planExitCode(rep, f.DetailedExitCode)
 	}
 	return rep.ExitCode
+}
+
+// planExitCode is plan's exit code. Plain: what run would fail with that
+// plan can already tell (1 invalid, 2 a step cannot plan, 3 no metadata),
+// else 0; a degraded guard is only known by applying. With
+// --detailed-exitcode, as Terraform does: 0 nothing to do, 2 changes,
+// 1 any error.
+func planExitCode(rep *run.Report, detailed bool) int {
+	failed := rep.ExitCode == run.ExitInvalid || rep.ExitCode == run.ExitStepFailed || rep.ExitCode == run.ExitNoMetadata
+	if !detailed {
+		if failed {
+			return rep.ExitCode
+		}
+		return run.ExitOK
+	}
+	if failed || rep.ExitCode == run.ExitLocked {
+		return 1
+	}
+	for _, s := range rep.Steps {
+		if s.Status == "pending" {
+			return 2
+		}
+	}
+	return 0
 }

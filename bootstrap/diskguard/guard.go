@@ -196,3 +196,7 @@ func Usages(sp step.Plan) []Usage {
 	}
 	return nil
 }
+
+// Pending implements step.Pending: the guard only reports, it never changes
+// anything.
+func (p *plan) Pending() bool { return false }

@@ -89,6 +89,7 @@ func Run(ctx context.Context, opts Options) *Report {
 			if err := writeReport(opts.Root, rep); err != nil {
 				log.Warn().Err(err).Msg("could not record the run's status")
 			}
+			logSummary(log, rep)
 		}
 		return rep
 	}
@@ -99,6 +100,8 @@ func Run(ctx context.Context, opts Options) *Report {
 			log.Error().Err(err).Msg("not running")
 			code := lockExitCode(err)
 			rep.ExitCode, rep.Outcome, rep.Message = code, outcomeOf(code), err.Error()
+			rep.Duration = Millis(opts.Clock.Now().Sub(start))
+			logSummary(log, rep)
 			return rep // the other run owns the status file
 		}
 		defer release()
@@ -127,9 +130,6 @@ func Run(ctx context.Context, opts Options) *Report {
 	if !opts.DryRun {
 		in.saveCaches(log)
 	}
-	if code == ExitOK && !opts.DryRun {
-		log.Info().Dur("took", opts.Clock.Now().Sub(start)).Msg(summary(rep))
-	}
 	return finish(code, msg)
 }
 
@@ -142,9 +142,11 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int
 		senv := *env
 		senv.Log = slog
 		sr := StepReport{Name: s.Name(), Status: "unchanged"}
-		res, err := planAndApply(ctx, s, &senv, opts)
+		res, pending, err := planAndApply(ctx, s, &senv, opts)
 		sr.Changed, sr.Degraded = res.Changed, res.Degraded
 		switch {
+		case err == nil && pending:
+			sr.Status = "pending" // plan only: Apply would change something
 		case err != nil:
 			sr.Status, sr.Error = "failed", err.Error()
 			code = worst(code, ExitStepFailed)
@@ -162,13 +164,15 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int
 			slog.Info().Msg(c)
 		}
 		sr.Duration = Millis(opts.Clock.Now().Sub(t0))
-		slog.Debug().Dur("took", time.Duration(sr.Duration)).Str("status", sr.Status).Msg("step done")
+		slog.Debug().Str("took", time.Duration(sr.Duration).String()).Str("status", sr.Status).Msg("step done")
 		rep.Steps = append(rep.Steps, sr)
 	}
 	return code
 }
 
-func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options) (res step.Result, err error) {
+// planAndApply plans a step, and applies it unless this is a dry run.
+// pending is set for a dry run whose plan would change something.
+func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options) (res step.Result, pending bool, err error) {
 	defer func() {
 		// A step must never take the whole run down: a bug in one is
 		// reported as that step's failure.
@@ -178,7 +182,7 @@ func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options)
 	}()
 	p, err := s.Plan(ctx, env)
 	if err != nil {
-		return step.Result{}, err
+		return step.Result{}, false, err
 	}
 	if opts.DryRun {
 		var buf bytes.Buffer
@@ -189,20 +193,40 @@ func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options)
 				fmt.Fprintln(opts.Out)
 			}
 		}
-		return step.Result{}, nil
+		pending = buf.Len() > 0
+		if pp, ok := p.(step.Pending); ok {
+			pending = pp.Pending()
+		}
+		return step.Result{}, pending, nil
 	}
-	return p.Apply(ctx)
+	res, err = p.Apply(ctx)
+	return res, false, err
 }
 
-func summary(rep *Report) string {
+// logSummary is the one line every run ends with, whatever its outcome:
+// what came of it, its exit code, how many changes, and how long it took.
+func logSummary(log zerolog.Logger, rep *Report) {
 	changed := 0
 	for _, s := range rep.Steps {
 		changed += len(s.Changed)
 	}
-	if changed == 0 {
-		return "nothing to change"
+	ev := log.Info()
+	switch rep.ExitCode {
+	case ExitOK:
+	case ExitDegraded, ExitNoMetadata:
+		ev = log.Warn()
+	default:
+		ev = log.Error()
 	}
-	return fmt.Sprintf("%d change(s) applied", changed)
+	msg := "nothing to change"
+	if changed > 0 {
+		msg = fmt.Sprintf("%d change(s) applied", changed)
+	}
+	if rep.ExitCode != ExitOK {
+		msg = fmt.Sprintf("run %s (exit %d): %s", rep.Outcome, rep.ExitCode, msg)
+	}
+	ev.Str("outcome", rep.Outcome).Int("exit_code", rep.ExitCode).Int("changes", changed).
+		Str("took", time.Duration(rep.Duration).String()).Msg(msg)
 }
 
 // input is what a run works from.

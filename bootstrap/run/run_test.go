@@ -3,6 +3,7 @@ package run
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 
 	"github.com/ec2boot/ec2boot/bootstrap/clock"
 	"github.com/ec2boot/ec2boot/bootstrap/config"
@@ -93,6 +95,7 @@ type fixture struct {
 	md    *fakeMetadata
 	steps []*fakeStep
 	out   bytes.Buffer
+	log   bytes.Buffer
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -113,8 +116,9 @@ func (fx *fixture) run(t *testing.T, dryRun bool) *Report {
 		steps[i] = s
 	}
 	fx.out.Reset()
+	fx.log.Reset()
 	return Run(context.Background(), Options{
-		Root: hostfs.Root(fx.root), Metadata: fx.md, Log: logging.Discard(), Out: &fx.out,
+		Root: hostfs.Root(fx.root), Metadata: fx.md, Log: zerolog.New(&fx.log), Out: &fx.out,
 		Clock: clock.NewFake(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)), Version: "test",
 		DryRun: dryRun, LockWait: 50 * time.Millisecond, Steps: steps,
 	})
@@ -380,4 +384,55 @@ func (stepFunc) Name() string { return "look" }
 func (f stepFunc) Plan(_ context.Context, env *step.Env) (step.Plan, error) {
 	f(env)
 	return &fakePlan{s: &fakeStep{calls: new([]string)}}, nil
+}
+
+// Every run ends with one summary line, whatever its outcome, with its
+// duration in units.
+func TestEveryRunEndsWithOneSummaryLine(t *testing.T) {
+	type summary struct {
+		Level    string
+		Message  string
+		Outcome  string
+		ExitCode int `json:"exit_code"`
+		Changes  int
+		Took     string
+	}
+	tests := []struct {
+		name  string
+		setup func(fx *fixture)
+		want  summary
+	}{
+		{"nothing to change", func(fx *fixture) { fx.step("a") },
+			summary{"info", "nothing to change", "ok", 0, 0, "0s"}},
+		{"changes", func(fx *fixture) { fx.step("a").changed = []string{"x", "y"} },
+			summary{"info", "2 change(s) applied", "ok", 0, 2, "0s"}},
+		{"failed", func(fx *fixture) {
+			fx.step("a").changed = []string{"x"}
+			fx.step("b").applyErr = errors.New("boom")
+		}, summary{"error", "run failed (exit 2): 1 change(s) applied", "failed", 2, 1, "0s"}},
+		{"degraded", func(fx *fixture) { fx.step("a").degraded = []string{"root 95% full"} },
+			summary{"warn", "run degraded (exit 4): nothing to change", "degraded", 4, 0, "0s"}},
+		{"invalid", func(fx *fixture) {
+			fx.md.userData = []byte("[dns\n")
+			fx.step("a")
+		}, summary{"error", "run invalid (exit 1): nothing to change", "invalid", 1, 0, "0s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newFixture(t)
+			tt.setup(fx)
+			fx.run(t, false)
+			lines := strings.Split(strings.TrimSpace(fx.log.String()), "\n")
+			var last summary
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, last); d != "" {
+				t.Errorf("last line (-want +got):\n%s\n%s", d, fx.log.String())
+			}
+			if n := strings.Count(fx.log.String(), `"exit_code":`); n != 1 {
+				t.Errorf("%d summary lines:\n%s", n, fx.log.String())
+			}
+		})
+	}
 }

@@ -65,3 +65,11 @@ type Result struct {
 	// monitoring must see (disk past its threshold, stale peers kept).
 	Degraded []string
 }
+
+// Pending is implemented by plans that know whether Apply would change
+// anything, for `plan --detailed-exitcode`. A plan without it is taken to
+// have changes when Describe says anything; one whose Describe reports
+// without proposing changes (the disk guard's usage) implements it.
+type Pending interface {
+	Pending() bool
+}

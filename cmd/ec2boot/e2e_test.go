@@ -214,6 +214,10 @@ func TestBootRunRerunAndMetadataOutage(t *testing.T) {
 		t.Fatal("plan created the state directory")
 	}
 
+	if d := ec2boot(t, append([]string{"plan", "--detailed-exitcode"}, flags...)...); d.code != 2 {
+		t.Errorf("plan --detailed-exitcode before the first run: exit %d, want 2 (changes)\n%s", d.code, d.stderr)
+	}
+
 	first := ec2boot(t, append([]string{"run"}, flags...)...)
 	if first.code != 0 {
 		t.Fatalf("run: exit %d\n%s", first.code, first.stderr)
@@ -244,6 +248,10 @@ func TestBootRunRerunAndMetadataOutage(t *testing.T) {
 		t.Errorf("no-change run wrote files:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 
+	if d := ec2boot(t, append([]string{"plan", "--detailed-exitcode"}, flags...)...); d.code != 0 {
+		t.Errorf("plan --detailed-exitcode after the run: exit %d, want 0 (nothing to do)\n%s", d.code, d.stdout)
+	}
+
 	var status struct {
 		LastRun struct {
 			ExitCode int `json:"exit_code"`
@@ -265,6 +273,15 @@ func TestBootRunRerunAndMetadataOutage(t *testing.T) {
 	}
 	if p.dyn.Count() != requests {
 		t.Errorf("metadata down: %d provider request(s)", p.dyn.Count()-requests)
+	}
+
+	// plan predicts run's failure: the code run would exit with, or 1
+	// with --detailed-exitcode.
+	if d := ec2boot(t, append([]string{"plan"}, flags...)...); d.code != 3 {
+		t.Errorf("plan with the metadata service down: exit %d, want 3", d.code)
+	}
+	if d := ec2boot(t, append([]string{"plan", "--detailed-exitcode"}, flags...)...); d.code != 1 {
+		t.Errorf("plan --detailed-exitcode with the metadata service down: exit %d, want 1", d.code)
 	}
 
 	// facts agrees with run: the cached facts are printed, with a note,

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/ec2boot/ec2boot/bootstrap/cli"
 )
 
 func TestGlobalFlagsBeforeOrAfterTheCommand(t *testing.T) {
@@ -36,42 +34,6 @@ func TestDefaultsAndRelativeRoot(t *testing.T) {
 	inv, _ = parse([]string{"status", "--root", "demo/root"}, &bytes.Buffer{}, &bytes.Buffer{})
 	if !strings.HasSuffix(inv.globals.Root, "/demo/root") || !strings.HasPrefix(inv.globals.Root, "/") {
 		t.Errorf("relative --root not made absolute: %q", inv.globals.Root)
-	}
-}
-
-func TestUsageErrorsAndHelp(t *testing.T) {
-	tests := []struct {
-		args       []string
-		code       int
-		wantStderr string
-		wantStdout string
-	}{
-		{nil, cli.ExitUsage, "Usage:", ""},
-		{[]string{"--help"}, cli.ExitOK, "Exit codes:", ""},
-		{[]string{"help"}, cli.ExitOK, "", "Commands:"},
-		{[]string{"frobnicate"}, cli.ExitUsage, `unknown command "frobnicate"`, ""},
-		{[]string{"run", "--help"}, cli.ExitOK, "--force", ""},
-		{[]string{"run", "--bogus"}, cli.ExitUsage, "flag provided but not defined: -bogus", ""},
-		{[]string{"plan", "--log-format", "xml"}, cli.ExitUsage, "unknown log format", ""},
-	}
-	for _, tt := range tests {
-		var stdout, stderr bytes.Buffer
-		inv, code := parse(tt.args, &stdout, &stderr)
-		if inv != nil {
-			t.Errorf("parse(%q) accepted", tt.args)
-			continue
-		}
-		if code != tt.code || !strings.Contains(stderr.String(), tt.wantStderr) || !strings.Contains(stdout.String(), tt.wantStdout) {
-			t.Errorf("parse(%q) = %d, stdout %q, stderr %q", tt.args, code, stdout.String(), stderr.String())
-		}
-	}
-}
-
-func TestEveryCommandIsInTheUsage(t *testing.T) {
-	for name := range commands {
-		if !strings.Contains(usage, "\n  "+name) {
-			t.Errorf("command %q missing from the usage text", name)
-		}
 	}
 }
 
