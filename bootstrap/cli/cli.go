@@ -20,6 +20,8 @@ const (
 	ExitNoMetadata = run.ExitNoMetadata
 	ExitDegraded   = run.ExitDegraded
 	ExitLocked     = run.ExitLocked
+	// ExitInterrupted: SIGTERM or SIGINT stopped a run (see run).
+	ExitInterrupted = run.ExitInterrupted
 )
 
 // Globals are the flags and environment every command sees.
@@ -34,6 +36,9 @@ type Globals struct {
 	Version   string
 	// Clock defaults to the real one.
 	Clock clock.Clock
+	// Exit ends the process on a second interrupting signal; default
+	// os.Exit.
+	Exit func(code int)
 }
 
 func (g *Globals) root() hostfs.Root { return hostfs.Root(g.Root) }

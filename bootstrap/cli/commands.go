@@ -130,6 +130,7 @@ func ExitCodes() []ExitCode {
 		{ExitNoMetadata, "metadata-unreachable", "instance metadata unreachable (ran on cached facts) or not on EC2"},
 		{ExitDegraded, "degraded", "applied, but a guard warns (disk filling up, stale peers)"},
 		{ExitLocked, "locked", "another run held the lock past --lock-wait"},
+		{ExitInterrupted, "interrupted", "SIGTERM or SIGINT stopped the run at a safe point; the next run does the rest"},
 	}
 }
 

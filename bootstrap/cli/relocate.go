@@ -11,6 +11,8 @@ import (
 // Relocate is `ec2boot relocate`: only the instance-store step, from the
 // cached configuration and facts, with no network.
 func Relocate(ctx context.Context, g *Globals) int {
+	ctx, stop := interrupted(ctx, g)
+	defer stop()
 	rep := run.Early(ctx, run.Options{
 		Root:       g.root(),
 		ConfigPath: g.ConfigPath,

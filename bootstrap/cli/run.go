@@ -23,6 +23,8 @@ func Run(ctx context.Context, g *Globals, f RunFlags) int {
 		g.Log.Error().Msg(err.Error())
 		return code
 	}
+	ctx, stop := interrupted(ctx, g)
+	defer stop()
 	rep := run.Run(ctx, run.Options{
 		Root:       g.root(),
 		ConfigPath: g.ConfigPath,
@@ -45,8 +47,11 @@ func Run(ctx context.Context, g *Globals, f RunFlags) int {
 // plan can already tell (1 invalid, 2 a step cannot plan, 3 no metadata),
 // else 0; a degraded guard is only known by applying. With
 // --detailed-exitcode, as Terraform does: 0 nothing to do, 2 changes,
-// 1 any error.
+// 1 any error. Interrupted is 75 either way.
 func planExitCode(rep *run.Report, detailed bool) int {
+	if rep.ExitCode == run.ExitInterrupted {
+		return rep.ExitCode // a cut-short plan says nothing about the changes
+	}
 	failed := rep.ExitCode == run.ExitInvalid || rep.ExitCode == run.ExitStepFailed || rep.ExitCode == run.ExitNoMetadata
 	if !detailed {
 		if failed {

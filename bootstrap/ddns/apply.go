@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ec2boot/ec2boot/bootstrap/interrupt"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
 
@@ -58,8 +59,12 @@ func (p *Plan) applyLocked(ctx context.Context, res *step.Result) ([]string, err
 			continue
 		}
 		if err := ctx.Err(); err != nil {
+			why := "step budget (dns.budget) used up"
+			if interrupt.Cancelled(ctx) {
+				why = "the run was interrupted"
+			}
 			for _, it := range b.items {
-				problems = append(problems, fmt.Sprintf("%s: not tried: step budget (dns.budget) used up", it.name))
+				problems = append(problems, fmt.Sprintf("%s: not tried: %s", it.name, why))
 			}
 			continue
 		}
@@ -67,6 +72,12 @@ func (p *Plan) applyLocked(ctx context.Context, res *step.Result) ([]string, err
 		outs := b.acct.provider.Send(ctx, changesOf(b.items))
 		for i, it := range b.items {
 			o := outs[i]
+			if o.Class == Failed && interrupt.Cancelled(ctx) {
+				// A request cut short by the interruption is not the
+				// provider's failure: nothing is recorded against it.
+				problems = append(problems, fmt.Sprintf("%s: interrupted before the provider answered", it.name))
+				continue
+			}
 			if msg := p.record(st, it, o, now); msg != "" {
 				problems = append(problems, msg)
 			} else {

@@ -19,6 +19,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/clock"
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
+	"github.com/ec2boot/ec2boot/bootstrap/interrupt"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 )
 
@@ -191,6 +192,11 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 		}
 	}
 	found := lookupAll(ctx, res, names, cfg.Timeout.Duration)
+	if interrupt.Cancelled(ctx) {
+		// A lookup cut short by the run's interruption says nothing about
+		// the peer: nothing is marked failing or stale, nothing is kept.
+		return nil, fmt.Errorf("peers: lookups interrupted: %w", context.Cause(ctx))
+	}
 
 	for _, role := range cfg.RoleNames() {
 		// Every configured role is present, empty or not, so templates

@@ -2,6 +2,7 @@ package peers
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"os"
 	"strings"
@@ -312,5 +313,47 @@ func TestOwnNameInARoleIsNeverRemembered(t *testing.T) {
 	}
 	if strings.Contains(saved[1], "me.example.test") {
 		t.Errorf("own name remembered as a peer:\n%s", saved[1])
+	}
+}
+
+// TestInterruptedLookupsAreNoPeersFailure: lookups cut short by the run's
+// interruption (SIGTERM) must not mark anyone failing or stale: the
+// resolution fails as interrupted and the state is untouched.
+func TestInterruptedLookupsAreNoPeersFailure(t *testing.T) {
+	dir := t.TempDir()
+	store, err := state.Open(dir, "i-0123", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns := &fakeDNS{addrs: map[string][]string{"a.example.test": {"10.0.0.1"}}}
+	cfg := testConfig(map[string][]string{"app": {"a.example.test"}})
+	in := Input{Config: cfg, Facts: testFacts(), State: store, Clock: clock.NewFake(t0), Resolver: dns}
+	set, err := Resolve(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Remember(store); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(store.Path(StateName))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dns.block = true
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for dns.calls.Load() < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	set, err = Resolve(ctx, in)
+	if err == nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted resolution: set %+v, err %v; want an error wrapping context.Canceled", set, err)
+	}
+	after, _ := os.ReadFile(store.Path(StateName))
+	if string(before) != string(after) {
+		t.Errorf("state changed by an interrupted resolution:\n%s\n->\n%s", before, after)
 	}
 }

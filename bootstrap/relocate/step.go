@@ -217,6 +217,12 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 	}
 	var errs []error
 	for _, path := range p.cfg.Paths {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// No path is started after an interruption; the marker says
+			// which are done, and the next run takes up the rest.
+			errs = append(errs, fmt.Errorf("relocate %s: not started: %w", path, context.Cause(ctx)))
+			continue
+		}
 		if err := r.relocate(ctx, path); err != nil {
 			log.Error().Err(err).Str("path", path).Msg("relocation failed; the original stays in use")
 			errs = append(errs, err)

@@ -234,6 +234,10 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 	if refused && slices.ContainsFunc(p.files, (*file).changes) {
 		errs = append(errs, fmt.Errorf("templates left unchanged: %w", p.set.Refused()))
 	}
+	if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// Interrupted before the first write: start nothing, queue nothing.
+		return res, errors.Join(append(errs, fmt.Errorf("render: interrupted before writing: %w", context.Cause(ctx)))...)
+	}
 	// Record the intent before touching any file: if we die after a rename
 	// and before its reload, the next run still reloads.
 	intent := pending{Actions: p.pending.Actions}
@@ -253,6 +257,11 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 			if !f.changes() {
 				continue
 			}
+			if errors.Is(ctx.Err(), context.Canceled) {
+				// No new write after an interruption; the one before it
+				// was completed by the atomic rename.
+				break
+			}
 			out, err := p.write(ctx, f)
 			if err != nil {
 				errs = append(errs, err)
@@ -264,11 +273,27 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 			}
 		}
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// No action runs after an interruption. The intent saved above
+		// names every action a written file needs, so the next run does
+		// them; nothing is recorded as failed.
+		return res, errors.Join(append(errs, fmt.Errorf("render: interrupted: actions left for the next run: %w", context.Cause(ctx)))...)
+	}
 	// Run what the written files need and what earlier runs left pending.
 	var failed []Action
+	interrupted := false
 	for _, a := range p.plannedActions(func(f *file) bool { return written[f] || p.env.Force }) {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Left pending for the next run, not failed.
+			failed, interrupted = append(failed, a), true
+			continue
+		}
 		if err := run(ctx, a, p.s.units); err != nil {
 			failed = append(failed, a)
+			if errors.Is(ctx.Err(), context.Canceled) {
+				interrupted = true
+				continue
+			}
 			errs = append(errs, fmt.Errorf("%s failed (retried on the next run): %w", a, err))
 			continue
 		}
@@ -276,6 +301,9 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 	}
 	if err := p.savePending(pending{Actions: failed}); err != nil {
 		errs = append(errs, err)
+	}
+	if interrupted {
+		errs = append(errs, fmt.Errorf("render: interrupted: actions left for the next run: %w", context.Cause(ctx)))
 	}
 	return res, errors.Join(errs...)
 }

@@ -30,12 +30,17 @@ type fakeUnits struct {
 	mu    sync.Mutex
 	calls []string
 	fail  map[string]bool
+	// onCall runs after each call is recorded (fault injection).
+	onCall func(call string)
 }
 
 func (f *fakeUnits) do(verb, unit string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, verb+" "+unit)
+	if f.onCall != nil {
+		f.onCall(verb + " " + unit)
+	}
 	if f.fail[unit] {
 		return errors.New("job failed")
 	}
@@ -424,5 +429,71 @@ func TestStepRelativeSourceFallsBackToShippedTemplates(t *testing.T) {
 	_, _, err := fx.run(t)
 	if err == nil || !strings.Contains(err.Error(), "/etc/ec2boot/missing.tmpl or /usr/share/ec2boot/templates/missing.tmpl") {
 		t.Errorf("missing template error = %v", err)
+	}
+}
+
+// TestStepSignalBeforeApplyWritesAndQueuesNothing: a run interrupted
+// between plan and apply writes no file, queues no action and records
+// nothing; the next run does it all once.
+func TestStepSignalBeforeApplyWritesAndQueuesNothing(t *testing.T) {
+	fx := newFixture(t)
+	p, err := NewWithUnits(fx.units).Plan(context.Background(), fx.env(t, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := p.Apply(ctx)
+	if !errors.Is(err, context.Canceled) || len(res.Changed) != 0 {
+		t.Fatalf("interrupted apply: %+v, %v; want nothing changed and an error wrapping context.Canceled", res, err)
+	}
+	for _, f := range []string{"etc/nginx/upstream.conf", "etc/haproxy/backend.cfg", "etc/app/peers.env", "var/lib/ec2boot/render.json"} {
+		if _, err := os.Stat(filepath.Join(fx.root, f)); err == nil {
+			t.Errorf("%s written after the interruption", f)
+		}
+	}
+	if calls := fx.units.take(); len(calls) != 0 {
+		t.Errorf("actions after the interruption: %v", calls)
+	}
+	if _, _, err := fx.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"reload nginx.service", "reload haproxy.service", "restart app.service"}, fx.units.take()); d != "" {
+		t.Errorf("the next run's actions (-want +got):\n%s", d)
+	}
+}
+
+// TestStepSignalDuringActions: an interruption while the actions run stops
+// the rest; they are left pending (not failed) and the next run does
+// exactly those.
+func TestStepSignalDuringActions(t *testing.T) {
+	fx := newFixture(t)
+	p, err := NewWithUnits(fx.units).Plan(context.Background(), fx.env(t, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fx.units.onCall = func(call string) {
+		if call == "reload nginx.service" {
+			cancel()
+		}
+	}
+	_, err = p.Apply(ctx)
+	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "failed") {
+		t.Fatalf("interrupted actions: %v; want an interruption, not a failure", err)
+	}
+	if d := cmp.Diff([]string{"reload nginx.service"}, fx.units.take()); d != "" {
+		t.Errorf("actions (-want +got):\n%s", d)
+	}
+	fx.units.onCall = nil
+	if _, _, err := fx.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"reload haproxy.service", "restart app.service"}, fx.units.take()); d != "" {
+		t.Errorf("the next run's actions (-want +got):\n%s", d)
+	}
+	if _, _, err := fx.run(t); err != nil || len(fx.units.take()) != 0 {
+		t.Errorf("a third run still acts: %v", err)
 	}
 }

@@ -39,7 +39,7 @@ func Early(ctx context.Context, opts Options) *Report {
 		release, err := acquireLock(ctx, opts.Root, opts.LockWait)
 		if err != nil {
 			log.Error().Err(err).Msg("not running")
-			return done(lockExitCode(err), err.Error())
+			return done(lockExitCode(ctx, err), err.Error())
 		}
 		defer release()
 	}

@@ -38,8 +38,11 @@ type Report struct {
 
 // StepReport is one step's part of a Report.
 type StepReport struct {
-	Name     string   `json:"name"`
-	Status   string   `json:"status"` // unchanged, changed, failed, degraded
+	Name string `json:"name"`
+	// Status is unchanged, changed, failed, degraded, interrupted (it was
+	// under way when the run was interrupted) or skipped (the run was
+	// interrupted before it started).
+	Status   string   `json:"status"`
 	Duration Millis   `json:"duration_ms"`
 	Changed  []string `json:"changed,omitempty"`
 	Degraded []string `json:"degraded,omitempty"`
@@ -78,6 +81,8 @@ func outcomeOf(code int) string {
 		return "degraded"
 	case ExitLocked:
 		return "locked"
+	case ExitInterrupted:
+		return "interrupted"
 	}
 	return fmt.Sprintf("exit %d", code)
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -17,6 +18,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/hosts"
+	"github.com/ec2boot/ec2boot/bootstrap/interrupt"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
@@ -98,7 +100,7 @@ func Run(ctx context.Context, opts Options) *Report {
 		release, err := acquireLock(ctx, opts.Root, opts.LockWait)
 		if err != nil {
 			log.Error().Err(err).Msg("not running")
-			code := lockExitCode(err)
+			code := lockExitCode(ctx, err)
 			rep.ExitCode, rep.Outcome, rep.Message = code, outcomeOf(code), err.Error()
 			rep.Duration = Millis(opts.Clock.Now().Sub(start))
 			logSummary(log, rep)
@@ -108,6 +110,11 @@ func Run(ctx context.Context, opts Options) *Report {
 	}
 
 	in, code, err := prepare(ctx, &opts, log)
+	if interrupt.Cancelled(ctx) {
+		// Whatever prepare made of a cancelled request (no metadata, a
+		// fallback to cached facts) is not a finding about this instance.
+		return finish(ExitInterrupted, interruptedMsg(ctx, "before any step started; nothing was changed"))
+	}
 	if err != nil {
 		log.Error().Msg(err.Error())
 		return finish(code, err.Error())
@@ -127,16 +134,27 @@ func Run(ctx context.Context, opts Options) *Report {
 	if in.facts.Degraded != "" {
 		msg = in.facts.Degraded
 	}
+	if interrupt.Cancelled(ctx) {
+		// Nothing new is written after an interruption, even one after
+		// the last step: the caches wait for the next complete run.
+		return finish(ExitInterrupted, interruptedMsg(ctx, interruptedSteps(rep)))
+	}
 	if !opts.DryRun {
 		in.saveCaches(log)
 	}
 	return finish(code, msg)
 }
 
-// runSteps plans and applies each step; a failure does not stop the next.
+// runSteps plans and applies each step; a failure does not stop the next,
+// an interruption does: the steps after it are reported skipped.
 func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int {
 	code := ExitOK
 	for _, s := range opts.Steps {
+		if interrupt.Cancelled(ctx) {
+			rep.Steps = append(rep.Steps, StepReport{Name: s.Name(), Status: "skipped", Error: "not started: the run was interrupted"})
+			code = ExitInterrupted
+			continue
+		}
 		t0 := opts.Clock.Now()
 		slog := env.Log.With().Str("step", s.Name()).Logger()
 		senv := *env
@@ -145,6 +163,12 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int
 		res, pending, err := planAndApply(ctx, s, &senv, opts)
 		sr.Changed, sr.Degraded = res.Changed, res.Degraded
 		switch {
+		case err != nil && interrupt.Cancelled(ctx):
+			// What a cancelled request or command made of the step is
+			// not a failure of the step, the peer or the provider.
+			sr.Status, sr.Error = "interrupted", err.Error()
+			code = ExitInterrupted
+			slog.Warn().Err(err).Msg("step interrupted")
 		case err == nil && pending:
 			sr.Status = "pending" // plan only: Apply would change something
 		case err != nil:
@@ -184,6 +208,10 @@ func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options)
 	if err != nil {
 		return step.Result{}, false, err
 	}
+	if err := ctx.Err(); err != nil && !opts.DryRun {
+		// Interrupted while planning: apply nothing.
+		return step.Result{}, false, context.Cause(ctx)
+	}
 	if opts.DryRun {
 		var buf bytes.Buffer
 		p.Describe(&buf)
@@ -213,7 +241,7 @@ func logSummary(log zerolog.Logger, rep *Report) {
 	ev := log.Info()
 	switch rep.ExitCode {
 	case ExitOK:
-	case ExitDegraded, ExitNoMetadata:
+	case ExitDegraded, ExitNoMetadata, ExitInterrupted:
 		ev = log.Warn()
 	default:
 		ev = log.Error()
@@ -242,4 +270,38 @@ func (in *input) saveCaches(log zerolog.Logger) {
 	if in.cache != nil {
 		in.cache(log)
 	}
+}
+
+// interruptedMsg is the run's message after an interruption: what stopped
+// it and how far it got.
+func interruptedMsg(ctx context.Context, where string) string {
+	cause := context.Cause(ctx)
+	if cause == nil || cause == context.Canceled {
+		cause = interrupt.ErrInterrupted
+	}
+	return fmt.Sprintf("%v %s", cause, where)
+}
+
+// interruptedSteps says which steps the interruption cut short or skipped.
+func interruptedSteps(rep *Report) string {
+	var cut, skipped []string
+	for _, s := range rep.Steps {
+		switch s.Status {
+		case "interrupted":
+			cut = append(cut, s.Name)
+		case "skipped":
+			skipped = append(skipped, s.Name)
+		}
+	}
+	msg := "between steps"
+	switch {
+	case len(cut) > 0:
+		msg = "during " + strings.Join(cut, ", ")
+	case len(skipped) == 0:
+		msg = "after the last step, before caching facts and user-data"
+	}
+	if len(skipped) > 0 {
+		msg += "; not started: " + strings.Join(skipped, ", ")
+	}
+	return msg + "; the next run does the rest"
 }

@@ -33,9 +33,16 @@ type fakeMetadata struct {
 	factsErr error
 	userData []byte
 	udErr    error
+	// factsHook runs first in Facts; an error it returns is Facts' error.
+	factsHook func(ctx context.Context) error
 }
 
-func (m *fakeMetadata) Facts(context.Context, config.IMDS) (*facts.Facts, error) {
+func (m *fakeMetadata) Facts(ctx context.Context, _ config.IMDS) (*facts.Facts, error) {
+	if m.factsHook != nil {
+		if err := m.factsHook(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if m.factsErr != nil {
 		return nil, m.factsErr
 	}
@@ -58,14 +65,22 @@ type fakeStep struct {
 	degraded []string
 	panics   bool
 	calls    *[]string
+	// hook runs at the start of Plan ("plan") and Apply ("apply"); an
+	// error it returns is the phase's error.
+	hook func(ctx context.Context, phase string) error
 }
 
 func (s *fakeStep) Name() string { return s.name }
 
-func (s *fakeStep) Plan(_ context.Context, env *step.Env) (step.Plan, error) {
+func (s *fakeStep) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 	*s.calls = append(*s.calls, "plan "+s.name)
 	if s.panics {
 		panic("boom")
+	}
+	if s.hook != nil {
+		if err := s.hook(ctx, "plan"); err != nil {
+			return nil, err
+		}
 	}
 	if s.planErr != nil {
 		return nil, s.planErr
@@ -84,8 +99,13 @@ func (p *fakePlan) Describe(w io.Writer) {
 	}
 }
 
-func (p *fakePlan) Apply(context.Context) (step.Result, error) {
+func (p *fakePlan) Apply(ctx context.Context) (step.Result, error) {
 	*p.s.calls = append(*p.s.calls, "apply "+p.s.name)
+	if p.s.hook != nil {
+		if err := p.s.hook(ctx, "apply"); err != nil {
+			return step.Result{}, err
+		}
+	}
 	return step.Result{Changed: p.s.changed, Degraded: p.s.degraded}, p.s.applyErr
 }
 
@@ -111,13 +131,18 @@ func (fx *fixture) step(name string) *fakeStep {
 
 func (fx *fixture) run(t *testing.T, dryRun bool) *Report {
 	t.Helper()
+	return fx.runCtx(t, context.Background(), dryRun)
+}
+
+func (fx *fixture) runCtx(t *testing.T, ctx context.Context, dryRun bool) *Report {
+	t.Helper()
 	steps := make([]step.Step, len(fx.steps))
 	for i, s := range fx.steps {
 		steps[i] = s
 	}
 	fx.out.Reset()
 	fx.log.Reset()
-	return Run(context.Background(), Options{
+	return Run(ctx, Options{
 		Root: hostfs.Root(fx.root), Metadata: fx.md, Log: zerolog.New(&fx.log), Out: &fx.out,
 		Clock: clock.NewFake(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)), Version: "test",
 		DryRun: dryRun, LockWait: 50 * time.Millisecond, Steps: steps,

@@ -10,9 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/ec2boot/ec2boot/bootstrap/cli"
 	"github.com/ec2boot/ec2boot/bootstrap/logging"
@@ -30,9 +28,9 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	if inv == nil {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return inv.cmd.Run(ctx, inv.globals, inv.flags, inv.args)
+	// run and relocate handle SIGTERM and SIGINT themselves (bootstrap/cli);
+	// the read-only commands keep the default: a signal ends them.
+	return inv.cmd.Run(context.Background(), inv.globals, inv.flags, inv.args)
 }
 
 // invocation is a parsed command line, ready to run.
