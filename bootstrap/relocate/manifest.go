@@ -1,10 +1,8 @@
 package relocate
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,7 +12,8 @@ import (
 )
 
 // Entry is what verification compares for one file: everything a copy must
-// preserve, and the SHA-256 of a regular file's content.
+// preserve, and the SHA-256 of a regular file's content (contentSum: only
+// its data extents are read).
 type Entry struct {
 	Type   string // dir, file, link, fifo, chr, blk, sock
 	Mode   uint32 // permission bits with setuid, setgid, sticky
@@ -155,22 +154,6 @@ func entryOf(p string, st *unix.Stat_t, noSum bool) (Entry, error) {
 		e.Xattrs[a.name] = hex.EncodeToString(a.value)
 	}
 	return e, nil
-}
-
-func fileSum(p string) (string, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NOATIME, 0)
-	if err != nil {
-		f, err = os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW, 0)
-	}
-	if err != nil {
-		return "", fmt.Errorf("open %s: %w", p, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Diff lists the differences between two manifests, one line each, sorted:
