@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // debianConfig is Debian 12's cloud.cfg from cloud-init 22.4.2: "mounts" in
@@ -199,7 +200,7 @@ func TestManageEtcHosts(t *testing.T) {
 func TestMergeMatchesCloudInit(t *testing.T) {
 	const python = "/usr/bin/python3" // cloud-init's modules import only under the system Python
 	if err := exec.Command(python, "-c", "import cloudinit.util").Run(); err != nil {
-		t.Skipf("cloud-init's Python modules are not installed (%v): apt-get install cloud-init", err)
+		testenv.Missing(t, "cloud-init's Python modules are not installed (%v): apt-get install cloud-init", err)
 	}
 	const script = `import json, sys
 from cloudinit import util

@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // pyyamlCases are documents for TestParseMatchesPyYAML beyond the files it
@@ -279,7 +281,7 @@ func withDates(theirs, ours any) any {
 func TestParseMatchesPyYAML(t *testing.T) {
 	python := pythonYAML()
 	if python == "" {
-		t.Skip("no python3 with the yaml module (PyYAML): apt-get install python3-yaml")
+		testenv.Missing(t, "no python3 with the yaml module (PyYAML): apt-get install python3-yaml")
 	}
 	names, docs := pyyamlCorpus(t)
 	results := safeLoad(t, python, docs)

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // TestParseMatchesPyYAMLRandom compares Parse with PyYAML on generated
@@ -14,7 +16,7 @@ import (
 func TestParseMatchesPyYAMLRandom(t *testing.T) {
 	python := pythonYAML()
 	if python == "" {
-		t.Skip("no python3 with the yaml module (PyYAML): apt-get install python3-yaml")
+		testenv.Missing(t, "no python3 with the yaml module (PyYAML): apt-get install python3-yaml")
 	}
 	g := newDocGen(1)
 	var docs [][]byte

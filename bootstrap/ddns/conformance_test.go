@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2boot/ec2boot/internal/testenv"
 	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
@@ -45,13 +46,7 @@ func wireOf(q dyndns.Request) wire {
 // differences (docs/dns.md) are asserted too, so that a change on either
 // side shows up here.
 func TestWireConformanceWithDdclient(t *testing.T) {
-	bin, err := exec.LookPath("ddclient")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ddclient not found: install Debian's ddclient package")
-		}
-		t.Skip("ddclient not found: install Debian's ddclient package")
-	}
+	bin := testenv.Tool(t, "ddclient", "install Debian's ddclient package")
 	h := newHarness(t)
 	h.records = `
 [[dns.records]]

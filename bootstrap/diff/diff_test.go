@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 var cases = []struct{ name, a, b string }{
@@ -27,9 +29,7 @@ var cases = []struct{ name, a, b string }{
 }
 
 func TestUnifiedMatchesDiffUtility(t *testing.T) {
-	if _, err := exec.LookPath("diff"); err != nil {
-		t.Skip("diff(1) not installed")
-	}
+	testenv.Tool(t, "diff", "apt-get install diffutils")
 	dir := t.TempDir()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

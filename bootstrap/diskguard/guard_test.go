@@ -17,6 +17,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 const nsEnv = "DISKGUARD_TEST_IN_MOUNTNS"
@@ -28,7 +29,7 @@ func inMountNS(t *testing.T) bool {
 		return true
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: tmpfs mounts in a private mount namespace")
+		testenv.Missing(t, "needs root: tmpfs mounts in a private mount namespace")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), nsEnv+"=1")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 const childEnv = "HOSTS_TEST_CHILD"
@@ -19,7 +21,7 @@ func inMountNS(t *testing.T) bool {
 		return true
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: private mount namespace")
+		testenv.Missing(t, "needs root: private mount namespace")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())

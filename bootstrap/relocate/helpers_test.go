@@ -24,15 +24,14 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/mountinfo"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 const nsEnv = "RELOCATE_TEST_IN_MOUNTNS"
 
 func needRoot(t *testing.T, why string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: " + why)
-	}
+	testenv.Root(t, why)
 }
 
 // inMountNS re-runs the calling test in a child process with its own mount

@@ -3,7 +3,6 @@ package render
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ec2boot/ec2boot/bootstrap/lock"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 func TestRunCommandFailing(t *testing.T) {
@@ -119,9 +119,7 @@ func TestSystemdWithoutSystemd(t *testing.T) {
 	if _, err := os.Stat("/run/systemd/system"); err == nil {
 		t.Skip("systemd is PID 1 here: this test is about its absence (the nspawn system test covers its presence)")
 	}
-	if _, err := exec.LookPath("systemctl"); err != nil {
-		t.Skip("no systemctl installed (Debian's systemd package provides it; .ci/run installs it)")
-	}
+	testenv.Tool(t, "systemctl", "Debian's systemd package provides it; .ci/run installs it")
 	s := &Systemd{Timeout: 5 * time.Second}
 	err := s.Reload(context.Background(), "nginx.service")
 	if err == nil || !strings.HasPrefix(err.Error(), "reload nginx.service: systemctl show: ") || strings.Contains(err.Error(), "\n") {

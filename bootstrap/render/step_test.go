@@ -23,6 +23,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/peers"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // fakeUnits records reloads and restarts; fail makes a unit's jobs fail.
@@ -335,7 +336,7 @@ func TestStepPlanChangesNothing(t *testing.T) {
 
 func TestStepOwnerGroupFromRootAccounts(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: chown")
+		testenv.Missing(t, "needs root: chown")
 	}
 	fx := newFixture(t)
 	os.WriteFile(filepath.Join(fx.root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/sh\nwww:x:1234:1234::/:/bin/false\n"), 0o644)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // TestRealMakeMime builds user-data with cloud-init's own make-mime (and the
@@ -15,14 +17,8 @@ import (
 // exactly our TOML comes out. The committed samples cover machines without
 // cloud-init.
 func TestRealMakeMime(t *testing.T) {
-	ci, err := exec.LookPath("cloud-init")
-	if err != nil {
-		t.Skip("cloud-init not installed (apt-get install cloud-init): covered by the committed samples only")
-	}
-	gzipCmd, err := exec.LookPath("gzip")
-	if err != nil {
-		t.Skip("gzip not installed")
-	}
+	ci := testenv.Tool(t, "cloud-init", "apt-get install cloud-init (without it the committed samples still cover the format)")
+	gzipCmd := testenv.Tool(t, "gzip", "apt-get install gzip")
 	dir := t.TempDir()
 	for _, f := range []string{"ec2boot.toml", "cloud.yaml", "script.sh"} {
 		if err := os.WriteFile(filepath.Join(dir, f), readTestdata(t, f), 0o644); err != nil {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // CacheEnv names the directory where the Debian rootfs is built once and
@@ -46,12 +48,10 @@ func repoRoot(t testing.TB) string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// needRoot skips unless the test runs as root.
+// needRoot skips unless the test runs as root (fails under CI).
 func needRoot(t testing.TB, why string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: " + why)
-	}
+	testenv.Root(t, why)
 }
 
 // needTool returns a tool's path. A missing tool skips the test, except
@@ -62,25 +62,19 @@ func needTool(t testing.TB, name, install string) string {
 	if err == nil {
 		return p
 	}
-	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/bin", filepath.Join(repoRoot(t), ".tools", "bin")} {
-		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Mode()&0o111 != 0 {
-			return filepath.Join(dir, name)
-		}
+	if fi, err := os.Stat(filepath.Join(repoRoot(t), ".tools", "bin", name)); err == nil && fi.Mode()&0o111 != 0 {
+		return filepath.Join(repoRoot(t), ".tools", "bin", name)
 	}
-	msg := fmt.Sprintf("%s not found: %s", name, install)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return testenv.Tool(t, name, install)
 }
 
-// cacheDir is the rootfs cache; tests that boot containers skip without it.
+// cacheDir is the rootfs cache; tests that boot containers skip without it
+// (and fail under CI, whose Makefile sets it).
 func cacheDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv(CacheEnv)
 	if dir == "" {
-		t.Skipf("set %s=DIR to boot containers: a Debian rootfs is debootstrapped there once (about 40 s, needs the Debian mirror)", CacheEnv)
+		testenv.Missing(t, "set %s=DIR to boot containers: a Debian rootfs is debootstrapped there once (about 40 s, needs the Debian mirror)", CacheEnv)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // BinaryEnv names an environment variable that may point at the emulator
@@ -71,7 +73,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	bin, err := Find()
 	if err != nil {
-		t.Fatalf("%v", err)
+		testenv.Missing(t, "%v", err)
 	}
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"

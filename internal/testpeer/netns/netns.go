@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // Env marks the re-executed test process that runs inside the
@@ -34,13 +36,8 @@ func Reexec(t *testing.T, setup ...[]string) bool {
 	if os.Getenv(Env) != "" {
 		return true
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates a network namespace")
-	}
-	ip, err := exec.LookPath("ip")
-	if err != nil {
-		t.Skip("needs the ip command (iproute2) to create a network namespace")
-	}
+	testenv.Root(t, "creates a network namespace")
+	ip := testenv.Tool(t, "ip", "apt-get install iproute2 (creates the test's network namespace)")
 	ns := fmt.Sprintf("ec2boot-test-%d-%s", os.Getpid(), randomSuffix())
 	if out, err := exec.Command(ip, "netns", "add", ns).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add %s: %v: %s", ns, err, out)
