@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
@@ -15,9 +18,17 @@ import (
 // state directory and the cached configuration, and changes nothing.
 func stateStatus(g *Globals) ([]statusSection, error) {
 	dir := g.root().Path(state.Dir)
-	if _, err := os.Stat(dir); err != nil {
+	// The state directory is root's (0700): a user sees the run's report,
+	// which is for everyone, and is told why the records are missing.
+	f, err := os.Open(dir)
+	if errors.Is(err, fs.ErrPermission) {
+		return []statusSection{{name: "dns", title: "DNS records",
+			print: func(w io.Writer) { fmt.Fprintln(w, "not shown: the state directory is readable by root only") }}}, nil
+	}
+	if err != nil {
 		return nil, nil
 	}
+	f.Close()
 	probe, err := state.Open(dir, "", true)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,9 @@ func Run(ctx context.Context, root hostfs.Root, configPath string, apply bool, w
 		opts.CloudInitMounts = ci.MountConflict(cfg.Relocate.MountPoint)
 	}
 	if apply {
+		if err := run.PublicRuntimeDir(root); err != nil {
+			return nil, fmt.Errorf("prepare-image: %w", err)
+		}
 		l, err := lock.Acquire(ctx, root.Path(run.LockFile), lockWait)
 		if err != nil {
 			return nil, fmt.Errorf("prepare-image: %w", err)
