@@ -14,7 +14,6 @@ import (
 
 	"github.com/coreos/go-systemd/v22/journal"
 	"github.com/rs/zerolog"
-	"github.com/rs/zerolog/journald"
 	"golang.org/x/term"
 )
 
@@ -54,7 +53,7 @@ func New(w io.Writer, format Format, verbose bool) zerolog.Logger {
 	switch format {
 	case Journal:
 		if journal.Enabled() {
-			out = journald.NewJournalDWriter()
+			out = journalWriter{send: journal.Send}
 		} else {
 			out = w // no journal socket: fall back to JSON on stderr
 		}

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestParseFormat(t *testing.T) {
@@ -74,5 +79,81 @@ func TestAutoDetectsTheJournalStream(t *testing.T) {
 	t.Setenv("JOURNAL_STREAM", "")
 	if got := detect(&bytes.Buffer{}); got != JSON {
 		t.Errorf("detect(buffer) = %s, want json", got)
+	}
+}
+
+// TestJournalFields sends log events through the journal format to a
+// journal socket of the test's own, in a private mount namespace (a tmpfs
+// on /run, where go-systemd's journal package sends), and reads the
+// datagrams as journald would.
+func TestJournalFields(t *testing.T) {
+	if os.Getenv("EC2BOOT_TEST_JOURNAL_CHILD") == "" {
+		if os.Geteuid() != 0 {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("needs root for a private mount namespace")
+			}
+			t.Skip("needs root for a private mount namespace")
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestJournalFields$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "EC2BOOT_TEST_JOURNAL_CHILD=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+		out, err := cmd.CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("--- PASS: TestJournalFields")) {
+			t.Fatalf("in a private mount namespace: %v\n%s", err, out)
+		}
+		return
+	}
+	// The child: the mount namespace is private (the parent asked for
+	// CLONE_NEWNS, which also makes / a private mount), so this tmpfs is
+	// seen by nothing else.
+	if err := syscall.Mount("tmpfs", "/run", "tmpfs", 0, "mode=0755"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll("/run/systemd/journal", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: "/run/systemd/journal/socket", Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+
+	log := New(os.Stderr, Journal, false)
+	log.Info().Str("step", "ddns").Str("took", "26.4ms").Msg("registered web.example.test")
+	log.Error().Str("outcome", "failed").Int("exit_code", 2).Int("changes", 1).Str("took", "1.2s").Msg("run failed (exit 2): 1 change(s) applied")
+
+	want := []map[string]string{
+		{"PRIORITY": "6", "MESSAGE": "registered web.example.test", "SYSLOG_IDENTIFIER": "ec2boot", "STEP": "ddns", "TOOK": "26.4ms"},
+		{"PRIORITY": "3", "MESSAGE": "run failed (exit 2): 1 change(s) applied", "SYSLOG_IDENTIFIER": "ec2boot",
+			"OUTCOME": "failed", "EXIT_CODE": "2", "CHANGES": "1", "TOOK": "1.2s"},
+	}
+	var got []map[string]string
+	buf := make([]byte, 1<<16)
+	sock.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for range want {
+		n, err := sock.Read(buf)
+		if err != nil {
+			t.Fatalf("reading the journal socket: %v", err)
+		}
+		fields := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSuffix(string(buf[:n]), "\n"), "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("not a KEY=VALUE line: %q", line)
+			}
+			fields[k] = v
+		}
+		got = append(got, fields)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("journal entries (-want +got):\n%s", d)
+	}
+}
+
+func TestJournalFieldNames(t *testing.T) {
+	for in, want := range map[string]string{"step": "STEP", "exit_code": "EXIT_CODE", "provider-says": "PROVIDER_SAYS", "_x": "F_X", "9x": "F9X", "": "F"} {
+		if got := fieldName(in); got != want {
+			t.Errorf("fieldName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
