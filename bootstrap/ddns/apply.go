@@ -18,12 +18,12 @@ import (
 // outcomes and saves state once, only if it changed. It returns one line per
 // record that could not be registered.
 func (p *Plan) applyLocked(ctx context.Context, res *step.Result) ([]string, error) {
-	st, _, _, err := loadState(p.env.State)
+	now := p.env.Clock.Now()
+	st, _, _, repaired, err := loadState(p.env.State, now)
 	if err != nil {
 		return nil, fmt.Errorf("ddns: %w", err)
 	}
 	before := st.clone()
-	now := p.env.Clock.Now()
 	p.blockedNow = map[string]bool{}
 	p.forget(st, now)
 
@@ -95,7 +95,7 @@ func (p *Plan) applyLocked(ctx context.Context, res *step.Result) ([]string, err
 	p.confirm(ctx, st, sent)
 
 	st.prune()
-	if !st.sameAs(before) {
+	if !st.sameAs(before) || repaired != "" {
 		st.Gen = before.Gen + 1
 		if err := p.env.State.Save(stateName, st, now); err != nil {
 			return problems, fmt.Errorf("ddns: %w", err)

@@ -203,7 +203,7 @@ func (h *harness) stateFile() ([]byte, time.Time) {
 func (h *harness) loadState() *State {
 	h.t.Helper()
 	store, _ := state.Open(h.root.Path(state.Dir), h.instanceID, true)
-	st, _, _, err := loadState(store)
+	st, _, _, _, err := loadState(store, h.clock.Now())
 	if err != nil {
 		h.t.Fatal(err)
 	}

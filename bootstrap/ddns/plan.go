@@ -189,13 +189,14 @@ func (p *Plan) Apply(ctx context.Context) (step.Result, error) {
 }
 
 // staleBlocks reports whether state holds blocks that no longer apply
-// (configuration changed, hold-off over), which Apply then forgets.
+// (configuration changed, hold-off over), which Apply then forgets, or
+// impossible times, which Apply then saves repaired.
 func (p *Plan) staleBlocks() bool {
-	st, _, _, err := loadState(p.env.State)
+	st, _, _, repaired, err := loadState(p.env.State, p.started)
 	if err != nil {
 		return false
 	}
-	return p.forget(st.clone(), p.started)
+	return p.forget(st.clone(), p.started) || repaired != ""
 }
 
 // forget drops from st whatever no longer applies: blocks earned with

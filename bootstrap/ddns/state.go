@@ -71,7 +71,8 @@ func hostKey(account, name string) string        { return account + "/" + name }
 // loadState reads the step's state. State from another instance, and state
 // that cannot be parsed, is treated as absent (fresh is true): DNS is the
 // truth and the next save replaces it. corrupt says why a file was unusable.
-func loadState(store *state.Store) (st *State, fresh bool, corrupt error, err error) {
+// Times after now are clamped (see sanitize); repaired then says so.
+func loadState(store *state.Store, now time.Time) (st *State, fresh bool, corrupt error, repaired string, err error) {
 	st = &State{}
 	if store != nil {
 		var foreign bool
@@ -82,13 +83,13 @@ func loadState(store *state.Store) (st *State, fresh bool, corrupt error, err er
 		case err != nil && (errors.As(err, &se) || errors.As(err, &te)):
 			st, fresh, corrupt, err = &State{}, true, err, nil
 		case err != nil:
-			return nil, false, nil, err
+			return nil, false, nil, "", err
 		case foreign:
 			fresh = true
 		}
 	}
 	st.init()
-	return st, fresh, corrupt, nil
+	return st, fresh, corrupt, st.sanitize(now), nil
 }
 
 func (st *State) init() {

@@ -71,9 +71,12 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 	ctx, cancel := context.WithDeadline(ctx, p.deadline)
 	defer cancel()
 
-	st, fresh, corrupt, err := loadState(env.State)
+	st, fresh, corrupt, repaired, err := loadState(env.State, p.started)
 	if err != nil {
 		return nil, fmt.Errorf("ddns: %w", err)
+	}
+	if repaired != "" {
+		env.Log.Warn().Msg(repaired)
 	}
 	switch {
 	case corrupt != nil:

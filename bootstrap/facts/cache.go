@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/ec2boot/ec2boot/bootstrap/clock"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 )
 
@@ -50,6 +51,10 @@ func fromCache(opt Options, cause error) (*Facts, error) {
 	cached, savedBy, since, found, err := LoadCached(opt.Cache)
 	if err != nil {
 		return nil, fmt.Errorf("%w; and the cached facts are unusable: %w", cause, err)
+	}
+	if opt.Clock != nil {
+		// A cache "unchanged since 2099" was written by a skewed clock.
+		since, _ = clock.NotAfter(since, opt.Clock.Now())
 	}
 	ifs, ifErr := opt.Interfaces()
 	hint := opt.InstanceIDHint

@@ -95,10 +95,14 @@ func TestFallbackToCache(t *testing.T) {
 		wantPub  string
 		degraded string
 		warning  string
+		savedAt  time.Time // default t0, the test clock's now
 	}{
 		{name: "own cache", cacheID: cached.InstanceID, cacheIP: "10.1.2.3", hint: cached.InstanceID,
 			ifaces: []string{"10.1.2.3"}, wantID: cached.InstanceID, wantIP: "10.1.2.3", wantPub: "203.0.113.7",
 			degraded: "using the last known facts (unchanged since 2026-11-27T03:00:00Z)"},
+		{name: "cache saved by a clock in 2099", cacheID: cached.InstanceID, cacheIP: "10.1.2.3", hint: cached.InstanceID,
+			ifaces: []string{"10.1.2.3"}, wantID: cached.InstanceID, wantIP: "10.1.2.3", wantPub: "203.0.113.7",
+			savedAt: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), degraded: "using the last known facts (unchanged since 2026-11-27T03:00:00Z)"},
 		{name: "cache, no DMI to confirm", cacheID: cached.InstanceID, cacheIP: "10.1.2.3",
 			ifaces: []string{"10.1.2.3"}, wantID: cached.InstanceID, wantIP: "10.1.2.3", wantPub: "203.0.113.7",
 			degraded: "cannot confirm they are this instance's"},
@@ -118,7 +122,11 @@ func TestFallbackToCache(t *testing.T) {
 			if tt.cacheID != "" {
 				c := fullFacts()
 				c.InstanceID, c.LocalIPv4 = tt.cacheID, netip.MustParseAddr(tt.cacheIP)
-				if err := facts.SaveCached(openStore(t, dir, tt.cacheID), c, t0); err != nil {
+				saved := t0
+				if !tt.savedAt.IsZero() {
+					saved = tt.savedAt
+				}
+				if err := facts.SaveCached(openStore(t, dir, tt.cacheID), c, saved); err != nil {
 					t.Fatal(err)
 				}
 			}

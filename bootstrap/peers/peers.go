@@ -151,6 +151,17 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	// "Failing since 2099" would never be old enough to drop: a time in
+	// the future counts as now, and the next save writes it so.
+	future := clock.Future{Now: now}
+	for name, k := range mem.Hosts {
+		if k.FailingSince != nil {
+			t := *k.FailingSince
+			future.Past(&t)
+			k.FailingSince = &t
+			mem.Hosts[name] = k
+		}
+	}
 	// The instance's own names are never looked up, so there is nothing to
 	// remember about them, whatever the hosts file says.
 	own := ownNames(in.Config, in.Facts)
@@ -159,6 +170,7 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 	}
 	if in.Fallback != nil {
 		fb, when := in.Fallback()
+		future.Past(&when) // the hosts file's mtime, from the same clock
 		for name, addrs := range fb {
 			if _, self := own[name]; self {
 				continue
@@ -169,6 +181,9 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 		}
 	}
 	set.mem = mem
+	if msg := future.String(); msg != "" {
+		set.Warnings = append(set.Warnings, "peers state: "+msg)
+	}
 
 	for _, name := range sortedKeys(own) {
 		set.Self = append(set.Self, Host{Name: name, Addrs: own[name], Source: FromSelf})

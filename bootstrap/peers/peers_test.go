@@ -357,3 +357,60 @@ func TestInterruptedLookupsAreNoPeersFailure(t *testing.T) {
 		t.Errorf("state changed by an interrupted resolution:\n%s\n->\n%s", before, after)
 	}
 }
+
+// TestFailingSinceInTheFutureCountsFromNow: state says a peer has been
+// failing "since 2099" (a clock that jumped back, an image baked on a
+// skewed host). Trusted, it would never be old enough to drop; it counts
+// from now instead, is said once, and is saved repaired.
+func TestFailingSinceInTheFutureCountsFromNow(t *testing.T) {
+	dir := t.TempDir()
+	store, err := state.Open(dir, "i-0123", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y2099 := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+	mem := memory{Hosts: map[string]known{
+		"b.example.test": {Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.2")}, FailingSince: &y2099},
+	}, Roles: map[string]int{"app": 2}}
+	if err := store.Save(StateName, mem, y2099); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(t0)
+	dns := &fakeDNS{addrs: map[string][]string{"a.example.test": {"10.0.0.1"}}}
+	cfg := testConfig(map[string][]string{"app": {"a.example.test", "b.example.test"}})
+	cfg.Peers.StaleAfter.Duration = 6 * time.Hour
+	in := Input{Config: cfg, Facts: testFacts(), State: store, Clock: clk, Resolver: dns}
+
+	set, err := Resolve(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Stale) != 1 || !set.Stale[0].FailingSince.Equal(t0) {
+		t.Fatalf("stale = %+v; want b failing since now (%s)", set.Stale, t0)
+	}
+	var said []string
+	for _, w := range set.Warnings {
+		if strings.Contains(w, "in the future") {
+			said = append(said, w)
+		}
+	}
+	if len(said) != 1 || !strings.Contains(said[0], "latest 2099-01-01T00:00:00Z") {
+		t.Errorf("warnings = %q; want one line naming 2099", set.Warnings)
+	}
+	if err := set.Remember(store); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(store.Path(StateName))
+	if strings.Contains(string(b), "2099") {
+		t.Errorf("state still says 2099 after the run:\n%s", b)
+	}
+
+	clk.Advance(7 * time.Hour) // past stale_after, counted from now
+	set, err = Resolve(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Stale) != 0 || len(set.Missing) != 1 {
+		t.Errorf("after stale_after: stale=%v missing=%+v; want b dropped", names(set.Stale), set.Missing)
+	}
+}

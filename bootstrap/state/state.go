@@ -116,10 +116,11 @@ func (s *Store) Save(name string, v any, now time.Time) error {
 		return fmt.Errorf("state %s: %w", name, err)
 	}
 	// Keep the old timestamp when the data is the same, so the file's bytes
-	// are the same too.
+	// are the same too; unless it lies in the future (a clock that jumped
+	// back, an image baked on a skewed host), which is replaced by now.
 	var old envelope
 	if b, err := os.ReadFile(s.Path(name)); err == nil && json.Unmarshal(b, &old) == nil &&
-		old.InstanceID == s.instanceID && jsonEqual(old.Data, data) {
+		old.InstanceID == s.instanceID && jsonEqual(old.Data, data) && !old.SavedAt.After(now) {
 		now = old.SavedAt
 	}
 	out, err := json.MarshalIndent(envelope{InstanceID: s.instanceID, SavedAt: now.UTC(), Data: data}, "", "  ")

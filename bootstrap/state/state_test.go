@@ -101,3 +101,26 @@ func TestReadOnlyAndCorrupt(t *testing.T) {
 		t.Errorf("absent Load = %v %v", found, err)
 	}
 }
+
+// TestSavedAtInTheFutureIsNotKept: unchanged data keeps its saved_at,
+// except a saved_at in the future (state baked on a skewed host), which
+// the next save replaces with now.
+func TestSavedAtInTheFutureIsNotKept(t *testing.T) {
+	s, err := Open(t.TempDir(), "i-0aaa", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y2099 := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+	v := sample{Addr: "10.0.0.1"}
+	if err := s.Save("x", v, y2099); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save("x", v, t0); err != nil {
+		t.Fatal(err)
+	}
+	var got sample
+	_, savedAt, _, err := s.LoadAny("x", &got)
+	if err != nil || !savedAt.Equal(t0) {
+		t.Errorf("saved_at = %s, %v; want %s", savedAt, err, t0)
+	}
+}
