@@ -131,7 +131,6 @@ func ExitCodes() []ExitCode {
 		{ExitDegraded, "degraded", "applied, but a guard warns (disk filling up, stale peers)"},
 		{ExitLocked, "locked", "another run held the lock past --lock-wait"},
 		{ExitInterrupted, "interrupted", "SIGTERM or SIGINT stopped the run at a safe point; the next run does the rest"},
-		{ExitInterrupted, "interrupted", "SIGTERM or SIGINT stopped the run at a safe point; the next run does the rest"},
 	}
 }
 
