@@ -18,8 +18,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // TempMarker is part of every temporary file name we create, so that
@@ -120,10 +121,11 @@ type target struct {
 	mountPoint bool
 }
 
-// resolve follows a symlink at path (the link itself is kept and its target
-// replaced, as editors do for a symlinked /etc/hosts; a dangling link is an
-// error rather than a silent replacement by a regular file) and stats the
-// target.
+// resolve stats the target. A symbolic link is never followed here: the
+// caller resolves the path it writes with hostfs.Root.Dest, which applies
+// the link rule, and passes the link-free result. Finding a link now means
+// one was planted since, and writing through it is exactly the attack the
+// rule exists for.
 func resolve(path string) (string, target, error) {
 	st, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -133,14 +135,7 @@ func resolve(path string) (string, target, error) {
 		return path, target{}, fmt.Errorf("write %s: %w", path, err)
 	}
 	if st.Mode()&fs.ModeSymlink != 0 {
-		real, err := filepath.EvalSymlinks(path)
-		if err != nil {
-			return path, target{}, fmt.Errorf("write %s: symlink does not resolve: %w", path, err)
-		}
-		if st, err = os.Lstat(real); err != nil {
-			return path, target{}, fmt.Errorf("write %s: %w", real, err)
-		}
-		path = real
+		return path, target{}, fmt.Errorf("write %s: %w", path, ErrSymlink)
 	}
 	if !st.Mode().IsRegular() {
 		return path, target{}, fmt.Errorf("write %s: not a regular file (%s)", path, st.Mode().Type())
@@ -152,16 +147,47 @@ func resolve(path string) (string, target, error) {
 	return path, target{info: st, mountPoint: mp}, nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// ErrSymlink means the path to write is, or goes through, a symbolic link
+// that was not resolved beforehand.
+var ErrSymlink = errors.New("is a symbolic link or has one on the way, not followed by the writer (resolve the destination first)")
+
+// openDir opens the directory a write happens in, refusing a symbolic link
+// anywhere in its path, so that a directory swapped for a link after the
+// caller resolved the destination cannot redirect the temporary file or
+// the rename.
+func openDir(dir string) (*os.File, error) {
+	f, err := openNoLinks(dir, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
-		return fmt.Errorf("fsync directory %s: %w", dir, err)
+		return nil, fmt.Errorf("directory %s: %w", dir, err)
 	}
-	defer d.Close()
+	return f, nil
+}
+
+// openNoLinks opens path refusing a symbolic link in any of its components.
+func openNoLinks(path string, flags int) (*os.File, error) {
+	fd, err := unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC),
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if errors.Is(err, unix.ENOSYS) {
+		// Kernels before 5.6: the last component at least is not
+		// followed; the caller's resolution covers the rest.
+		fd, err = unix.Open(path, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	}
+	if errors.Is(err, unix.ELOOP) {
+		return nil, ErrSymlink
+	}
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+func syncDir(d *os.File) error {
 	// Some filesystems refuse fsync on a directory; the rename is then as
 	// durable as they make it.
 	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return fmt.Errorf("fsync directory %s: %w", dir, err)
+		return fmt.Errorf("fsync directory %s: %w", d.Name(), err)
 	}
 	return nil
 }

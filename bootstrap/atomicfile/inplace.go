@@ -26,7 +26,7 @@ func writeInPlace(path string, data []byte, m meta, old fs.FileInfo, opt Options
 	if err := unchangedSince(path, old, opt.Expect); err != nil {
 		return Unchanged, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NOFOLLOW, 0)
+	f, err := openNoLinks(path, unix.O_WRONLY)
 	if err != nil {
 		return fail(err)
 	}
@@ -78,4 +78,26 @@ func checkCopy(path string, data []byte, check func(string) error) error {
 		return fmt.Errorf("check refused the new content: %w", err)
 	}
 	return nil
+}
+
+// Overwrite rewrites an existing file's content in place, in one write,
+// without a temporary file. It is for the one case where the atomic way has
+// no room: a full filesystem, where a record that shrinks still fits in the
+// blocks the old one holds. A reader may see a mix for a moment.
+func Overwrite(path string, data []byte) error {
+	f, err := openNoLinks(path, unix.O_WRONLY)
+	if err != nil {
+		return fmt.Errorf("overwrite %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return fmt.Errorf("overwrite %s: %w", path, err)
+	}
+	if err := f.Truncate(int64(len(data))); err != nil {
+		return fmt.Errorf("overwrite %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("overwrite %s: fsync: %w", path, err)
+	}
+	return f.Close()
 }

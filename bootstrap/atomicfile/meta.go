@@ -64,7 +64,7 @@ func fixMetadata(path string, st fs.FileInfo, m meta) (Outcome, error) {
 	if !modeDrift && !ownerDrift {
 		return Unchanged, nil
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := openNoLinks(path, unix.O_RDONLY)
 	if err != nil {
 		return Unchanged, fmt.Errorf("repair metadata of %s: %w", path, err)
 	}

@@ -15,20 +15,27 @@ import (
 // replace writes data to a new temporary file next to path, gives it its
 // final metadata and renames it over path.
 func replace(path string, data []byte, old fs.FileInfo, m meta, opt Options) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+	dirName, base := filepath.Split(path)
+	if dirName == "" {
+		dirName = "."
 	}
-	tmp := filepath.Join(dir, tempName(base))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	dir, err := openDir(dirName)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer dir.Close()
+	tmpBase := tempName(base)
+	tmp := filepath.Join(dirName, tmpBase)
+	fd, err := unix.Openat(int(dir.Fd()), tmpBase, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("write %s: create temporary file: %w", path, err)
 	}
+	f := os.NewFile(uintptr(fd), tmp)
 	renamed := false
 	defer func() {
 		f.Close()
 		if !renamed {
-			os.Remove(tmp)
+			_ = unix.Unlinkat(int(dir.Fd()), tmpBase, 0)
 		}
 	}()
 	// Metadata first, so the file is never visible with the wrong owner,
@@ -64,7 +71,7 @@ func replace(path string, data []byte, old fs.FileInfo, m meta, opt Options) (er
 	if err := unchangedSince(path, old, opt.Expect); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := unix.Renameat(int(dir.Fd()), tmpBase, int(dir.Fd()), base); err != nil {
 		return fmt.Errorf("write %s: rename: %w", path, err)
 	}
 	renamed = true

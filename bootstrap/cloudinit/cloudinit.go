@@ -57,7 +57,7 @@ func Load(root hostfs.Root) (*Config, error) {
 		return nil, fmt.Errorf("cloud-init config %s: %w", MainConfig, err)
 	}
 	c.Installed = true
-	if _, err := os.Lstat(root.Path(DisabledMarker)); err == nil {
+	if _, err := os.Lstat(root.Lpath(DisabledMarker)); err == nil {
 		c.Disabled = true
 	}
 	files := []string{MainConfig}

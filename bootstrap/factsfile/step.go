@@ -52,7 +52,14 @@ func (*Step) Plan(_ context.Context, env *step.Env) (step.Plan, error) {
 	}
 	p := &plan{}
 	for _, f := range []file{{host: EnvPath, new: envData}, {host: JSONPath, new: jsonData}} {
-		f.path = env.Root.Path(f.host)
+		dest, err := env.Root.Dest(f.host)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.host, err)
+		}
+		f.path = dest.Real
+		if dest.Followed() {
+			f.host += " -> " + dest.Target
+		}
 		old, snap, err := atomicfile.Read(f.path)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f.host, err)

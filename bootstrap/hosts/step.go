@@ -71,7 +71,15 @@ func (Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{env: env, set: set, display: cfg.Path, path: env.Root.Path(cfg.Path)}
+	dest, err := env.Root.Dest(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("hosts file %s left unchanged: %w", cfg.Path, err)
+	}
+	p := &plan{env: env, set: set, display: cfg.Path, path: dest.Real}
+	if dest.Followed() {
+		// Messages name the file really written.
+		p.display = cfg.Path + " -> " + dest.Target
+	}
 	if w := CloudInitWarning(env.Root); w != "" {
 		p.warnings = append(p.warnings, w)
 	}

@@ -182,7 +182,7 @@ func cloudInitData(o Options) ([]Item, error) {
 	}
 	// The "instance" link (or, on old versions, a directory) and the logs.
 	for _, p := range []string{"/var/lib/cloud/instance", "/var/lib/cloud/data", "/var/log/cloud-init.log", "/var/log/cloud-init-output.log"} {
-		fi, err := os.Lstat(o.Root.Path(p))
+		fi, err := os.Lstat(o.Root.Lpath(p))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -231,7 +231,7 @@ func cloudInitFstab(o Options) ([]Item, error) {
 func machineID(o Options) ([]Item, error) {
 	var items []Item
 	for _, p := range []string{"/etc/machine-id", "/var/lib/dbus/machine-id"} {
-		fi, err := os.Lstat(o.Root.Path(p))
+		fi, err := os.Lstat(o.Root.Lpath(p))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -279,7 +279,7 @@ func loginTraces(o Options) ([]Item, error) {
 			{".bash_history", "shell history of the build"},
 		} {
 			p := filepath.Join(h, f.name)
-			if fi, err := os.Lstat(o.Root.Path(p)); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+			if fi, err := os.Lstat(o.Root.Lpath(p)); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
 				items = append(items, Item{Kind: Note, Path: p, What: f.what, Fix: "remove it unless the image should carry it"})
 			}
 		}

@@ -85,7 +85,7 @@ func (r *run) relocate(ctx context.Context, path string) error {
 		return fmt.Errorf("relocate %s: %w", path, err)
 	}
 	pp := r.decidePath(path, tab, &sm, r.marker, r.rs, true)
-	orig := r.env.Root.Path(path)
+	orig := r.env.Root.Lpath(path)
 	target := filepath.Join(r.base(), path)
 	log := r.env.Log.With().Str("path", path).Logger()
 	switch pp.kind {
@@ -444,7 +444,7 @@ func (r *run) scanWriters() []Writer {
 	}
 	dirs := map[string]int{}
 	for _, path := range r.cfg.Paths {
-		orig := r.env.Root.Path(path)
+		orig := r.env.Root.Lpath(path)
 		top, ok := tab.Top(orig)
 		if !ok || !ourMount(top, sm, path) {
 			continue

@@ -29,7 +29,7 @@ type Device struct {
 }
 
 // Path is the device node under root.
-func (d Device) Path(root hostfs.Root) string { return root.Path("/dev/" + d.Name) }
+func (d Device) Path(root hostfs.Root) string { return root.Device("/dev/" + d.Name) }
 
 // InstanceStore reports whether the device is known to be instance store.
 func (d Device) InstanceStore() bool { return d.Why != "" }

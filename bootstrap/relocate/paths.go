@@ -66,7 +66,7 @@ func ourMount(m mountinfo.Mount, store mountinfo.Mount, path string) bool {
 // whether it is blank, i.e. about to be formatted).
 func (p *plan) decidePath(path string, tab mountinfo.Table, store *mountinfo.Mount, m *Marker, rs rootState, known bool) pathPlan {
 	pp := pathPlan{path: path}
-	orig := p.env.Root.Path(path)
+	orig := p.env.Root.Lpath(path)
 	fi, err := os.Lstat(orig)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

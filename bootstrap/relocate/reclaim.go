@@ -41,7 +41,7 @@ func (r *run) maybeReclaim(path string) error {
 // anywhere, nothing propagates to other namespaces, and it vanishes when the
 // descriptor is closed.
 func (r *run) reclaim(path string) (files int, freed int64, err error) {
-	orig := r.env.Root.Path(path)
+	orig := r.env.Root.Lpath(path)
 	tab, err := mountinfo.Self()
 	if err != nil {
 		return 0, 0, err

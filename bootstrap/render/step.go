@@ -41,12 +41,22 @@ func (*Step) Name() string { return "render" }
 type file struct {
 	tmpl    config.Template
 	display string // destination as configured
+	target  string // host path really written, when a link leads elsewhere
 	path    string // under the root
 	source  string
 	out     []byte
 	opts    atomicfile.Options
 	preview atomicfile.Preview
 	err     error // rendering or reading failed: the old file is kept
+}
+
+// written names the file for the log: the link's target is the file
+// really written.
+func (f *file) written() string {
+	if f.target != "" {
+		return f.display + " -> " + f.target
+	}
+	return f.display
 }
 
 func (f *file) changes() bool { return f.err == nil && f.preview.Outcome.Changed() }
@@ -94,9 +104,17 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 
 func (p *plan) prepare(t config.Template, data Data) *file {
 	root := p.env.Root
-	f := &file{tmpl: t, display: t.Destination, path: root.Path(t.Destination), source: t.SourcePath()}
+	f := &file{tmpl: t, display: t.Destination, source: t.SourcePath()}
+	dest, err := root.Dest(t.Destination)
+	if err != nil {
+		f.err = err
+		return f
+	}
+	f.path = dest.Real
+	if dest.Followed() {
+		f.target = dest.Target
+	}
 	var text []byte
-	var err error
 	for _, src := range t.SourcePaths() {
 		if text, err = os.ReadFile(root.Path(src)); !errors.Is(err, fs.ErrNotExist) {
 			f.source = src
@@ -269,7 +287,7 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 			}
 			if out.Changed() {
 				written[f] = out != atomicfile.MetadataFixed
-				res.Changed = append(res.Changed, fmt.Sprintf("%s: %s", f.display, out))
+				res.Changed = append(res.Changed, fmt.Sprintf("%s: %s", f.written(), out))
 			}
 		}
 	}
