@@ -65,7 +65,7 @@ func TestDestLinkRule(t *testing.T) {
 			}},
 		{name: "dangling link", dest: "/etc/app/peers.json",
 			refuse: []string{"/etc/app/peers.json points to /srv/nothing", "does not exist"},
-			setup: func(t *testing.T, root string) { link(t, root, "etc/app/peers.json", "/srv/nothing") }},
+			setup:  func(t *testing.T, root string) { link(t, root, "etc/app/peers.json", "/srv/nothing") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
