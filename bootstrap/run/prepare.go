@@ -45,6 +45,9 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 	if err != nil {
 		return nil, ExitStepFailed, err
 	}
+	if err := store.Unwritable(); err != nil {
+		log.Warn().Msg(err.Error())
+	}
 	if other := foreignState(store); other != "" {
 		log.Info().Str("other_instance_id", other).Msg("state left by another instance (baked into the image?) is ignored")
 	}
@@ -75,11 +78,7 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 		in.warnings = append(in.warnings, w.String())
 	}
 	if fresh {
-		in.cache = func(log zerolog.Logger) {
-			if err := saveCaches(store, f, raw, opts.Clock.Now()); err != nil {
-				log.Warn().Err(err).Msg("could not cache facts and user-data for the next run")
-			}
-		}
+		in.cache = func() error { return saveCaches(store, f, raw, opts.Clock.Now()) }
 	}
 	return in, code, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -121,14 +120,46 @@ func writeReport(root hostfs.Root, r *Report) error {
 	if err != nil {
 		return err
 	}
-	path := root.Path(StatusFile)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(root.Path(RuntimeDir), 0o755); err != nil {
 		return fmt.Errorf("status: %w", err)
+	}
+	dest, err := root.Dest(StatusFile)
+	if err != nil {
+		return fmt.Errorf("status %s: %w", StatusFile, err)
 	}
 	opt := atomicfile.Defaults()
 	opt.Mode = 0o644
-	_, err = atomicfile.Write(path, append(b, '\n'), opt)
+	_, err = atomicfile.Write(dest.Real, append(b, '\n'), opt)
 	return err
+}
+
+// Unrecorded is the outcome `status` shows for a run that could not write
+// its report.
+const Unrecorded = "unrecorded"
+
+// forgetReport makes sure a previous run's report does not outlive a run
+// that could not record its own: it overwrites the old file in place with a
+// short record that says so (a full tmpfs still has the old file's blocks),
+// and removes it when even that fails.
+func forgetReport(root hostfs.Root, r *Report, why error) error {
+	short := Report{Command: r.Command, Version: r.Version, StartedAt: r.StartedAt,
+		ExitCode: r.ExitCode, Outcome: Unrecorded, Message: "this run could not record its status"}
+	b, err := json.Marshal(short)
+	if err != nil {
+		return err
+	}
+	dest, err := root.Dest(StatusFile)
+	if err != nil {
+		return fmt.Errorf("status %s: %w", StatusFile, err)
+	}
+	werr := atomicfile.Overwrite(dest.Real, append(b, '\n'))
+	if werr == nil || errors.Is(werr, fs.ErrNotExist) {
+		return nil
+	}
+	if err := os.Remove(dest.Real); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("status %s still holds an earlier run's report: %w", StatusFile, errors.Join(why, werr, err))
+	}
+	return nil
 }
 
 // ReadReport returns the last run's report, or nil when there was none

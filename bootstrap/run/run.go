@@ -89,7 +89,15 @@ func Run(ctx context.Context, opts Options) *Report {
 		rep.Duration = Millis(opts.Clock.Now().Sub(start))
 		if !opts.DryRun {
 			if err := writeReport(opts.Root, rep); err != nil {
-				log.Warn().Err(err).Msg("could not record the run's status")
+				// A run that cannot record itself has failed, whatever
+				// its steps did: `status` must not go on showing the
+				// previous run's result.
+				rep.ExitCode = worst(rep.ExitCode, ExitStepFailed)
+				rep.Outcome = outcomeOf(rep.ExitCode)
+				log.Error().Err(err).Msg("could not record the run's status")
+				if ferr := forgetReport(opts.Root, rep, err); ferr != nil {
+					log.Error().Msg(ferr.Error())
+				}
 			}
 			logSummary(log, rep)
 		}
@@ -101,10 +109,16 @@ func Run(ctx context.Context, opts Options) *Report {
 		if err != nil {
 			log.Error().Err(err).Msg("not running")
 			code := lockExitCode(ctx, err)
-			rep.ExitCode, rep.Outcome, rep.Message = code, outcomeOf(code), err.Error()
-			rep.Duration = Millis(opts.Clock.Now().Sub(start))
-			logSummary(log, rep)
-			return rep // the other run owns the status file
+			if code != ExitStepFailed {
+				rep.ExitCode, rep.Outcome, rep.Message = code, outcomeOf(code), err.Error()
+				rep.Duration = Millis(opts.Clock.Now().Sub(start))
+				logSummary(log, rep)
+				return rep // the other run owns the status file
+			}
+			// No run can take the lock (a full or read-only /run), so
+			// none is writing the status either: this one records its
+			// failure, or at least removes the last run's success.
+			return finish(code, err.Error())
 		}
 		defer release()
 	}
@@ -140,7 +154,13 @@ func Run(ctx context.Context, opts Options) *Report {
 		return finish(ExitInterrupted, interruptedMsg(ctx, interruptedSteps(rep)))
 	}
 	if !opts.DryRun {
-		in.saveCaches(log)
+		if err := in.saveCaches(); err != nil {
+			// Not fatal to what was applied, but the next run (and the
+			// early unit) will lack them: the run says so and fails.
+			log.Error().Err(err).Msg("could not cache facts and user-data for the next run")
+			rep.Steps = append(rep.Steps, StepReport{Name: "state", Status: "failed", Error: err.Error()})
+			code = worst(code, ExitStepFailed)
+		}
 	}
 	return finish(code, msg)
 }
@@ -263,13 +283,14 @@ type input struct {
 	cfg      *config.Config
 	store    *state.Store
 	warnings []string
-	cache    func(zerolog.Logger)
+	cache    func() error
 }
 
-func (in *input) saveCaches(log zerolog.Logger) {
-	if in.cache != nil {
-		in.cache(log)
+func (in *input) saveCaches() error {
+	if in.cache == nil {
+		return nil
 	}
+	return in.cache()
 }
 
 // interruptedMsg is the run's message after an interruption: what stopped

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/ec2boot/ec2boot/bootstrap/atomicfile"
@@ -27,6 +28,9 @@ type Store struct {
 	dir        string
 	instanceID string
 	readOnly   bool
+	// unwritable is why Save cannot work on this machine (a read-only
+	// root): the run goes on with what it can read, and says so.
+	unwritable error
 }
 
 type envelope struct {
@@ -37,17 +41,41 @@ type envelope struct {
 
 // Open returns a store in dir for the given instance. The directory is
 // created 0700 unless readOnly.
+//
+// A directory on a read-only filesystem does not stop the run: the store
+// reads what is there, Save still succeeds when nothing changed and fails
+// (read-only file system) when it would write, so each step that needs to
+// remember something fails on its own and the others go on.
 func Open(dir, instanceID string, readOnly bool) (*Store, error) {
-	if !readOnly {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("state directory %s: %w", dir, err)
-		}
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("state directory %s: %w", dir, err)
-		}
+	s := &Store{dir: dir, instanceID: instanceID, readOnly: readOnly}
+	if readOnly {
+		return s, nil
 	}
-	return &Store{dir: dir, instanceID: instanceID, readOnly: readOnly}, nil
+	if err := prepareDir(dir); err != nil {
+		if !errors.Is(err, syscall.EROFS) {
+			return nil, err
+		}
+		s.unwritable = fmt.Errorf("%w; nothing is remembered for the next run", err)
+	}
+	return s, nil
 }
+
+func prepareDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("state directory %s: %w", dir, err)
+	}
+	// chmod fails on a read-only filesystem even when nothing changes.
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm() == 0o700 {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("state directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Unwritable returns why Save cannot work here, or nil.
+func (s *Store) Unwritable() error { return s.unwritable }
 
 // Dir returns the directory the store lives in.
 func (s *Store) Dir() string { return s.dir }
