@@ -21,6 +21,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 )
 
 // TempMarker is part of every temporary file name we create, so that
@@ -165,22 +167,11 @@ func openDir(dir string) (*os.File, error) {
 
 // openNoLinks opens path refusing a symbolic link in any of its components.
 func openNoLinks(path string, flags int) (*os.File, error) {
-	fd, err := unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{
-		Flags:   uint64(flags | unix.O_CLOEXEC),
-		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if errors.Is(err, unix.ENOSYS) {
-		// Kernels before 5.6: the last component at least is not
-		// followed; the caller's resolution covers the rest.
-		fd, err = unix.Open(path, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	}
-	if errors.Is(err, unix.ELOOP) {
+	f, err := hostfs.OpenNoLinks(path, flags)
+	if errors.Is(err, hostfs.ErrLinkOnTheWay) {
 		return nil, ErrSymlink
 	}
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), path), nil
+	return f, err
 }
 
 func syncDir(d *os.File) error {

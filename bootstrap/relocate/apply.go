@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/mountinfo"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
@@ -196,7 +197,7 @@ func (r *run) relocate(ctx context.Context, path string) error {
 
 // bind mounts target over orig and records it.
 func (r *run) bind(path, target, orig string) error {
-	if err := unix.Mount(target, orig, "", unix.MS_BIND, ""); err != nil {
+	if err := hostfs.MountOnto(target, orig, "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("relocate %s: bind mount %s over it: %w", path, r.rel(target), err)
 	}
 	r.mounted = true

@@ -159,7 +159,7 @@ func prepareStore(ctx context.Context, root hostfs.Root, mp string, sd *storeDec
 	if err := os.MkdirAll(mp, 0o755); err != nil {
 		return "", fmt.Errorf("mount point %s: %w", root.Rel(mp), err)
 	}
-	if err := unix.Mount(dev, mp, sd.fstype, unix.MS_NODEV|unix.MS_NOSUID, ""); err != nil {
+	if err := hostfs.MountOnto(dev, mp, sd.fstype, unix.MS_NODEV|unix.MS_NOSUID, ""); err != nil {
 		return "", fmt.Errorf("mount %s (%s) at %s: %w", sd.dev.Name, sd.fstype, root.Rel(mp), err)
 	}
 	return did + fmt.Sprintf("mounted instance store %s at %s", sd.dev.Name, root.Rel(mp)), nil

@@ -1,0 +1,82 @@
+package hostfs
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+const childEnv = "HOSTFS_TEST_CHILD"
+
+// inMountNS re-runs the test in a private mount namespace; true in the
+// child.
+func inMountNS(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(childEnv) == t.Name() {
+		return true
+	}
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root: private mount namespace")
+		}
+		t.Skip("needs root: private mount namespace")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	out, err := cmd.CombinedOutput()
+	t.Logf("in a private mount namespace:\n%s", out)
+	if err != nil {
+		t.Fatalf("child: %v", err)
+	}
+	return false
+}
+
+// A mount goes onto the directory resolved, never through a link that
+// appeared on the way since.
+func TestMountOntoRefusesALinkOnTheWay(t *testing.T) {
+	if !inMountNS(t) {
+		return
+	}
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.MkdirAll(filepath.Join(real, "log"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(dir, "var")); err != nil {
+		t.Fatal(err)
+	}
+	err := MountOnto("tmpfs", filepath.Join(dir, "var/log"), "tmpfs", 0, "size=64k")
+	if !errors.Is(err, ErrLinkOnTheWay) {
+		t.Errorf("through a link: err = %v, want ErrLinkOnTheWay", err)
+	}
+	if isMounted(t, real) {
+		t.Errorf("something was mounted through the link")
+	}
+	target := filepath.Join(real, "log")
+	if err := MountOnto("tmpfs", target, "tmpfs", 0, "size=64k"); err != nil {
+		t.Fatalf("plain directory: %v", err)
+	}
+	defer unix.Unmount(target, unix.MNT_DETACH)
+	if !isMounted(t, real) {
+		t.Errorf("tmpfs not mounted at %s", target)
+	}
+}
+
+// isMounted reports whether dir/log is on another filesystem than dir.
+func isMounted(t *testing.T, dir string) bool {
+	t.Helper()
+	var a, b unix.Stat_t
+	if err := unix.Stat(dir, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Stat(filepath.Join(dir, "log"), &b); err != nil {
+		t.Fatal(err)
+	}
+	return a.Dev != b.Dev
+}
