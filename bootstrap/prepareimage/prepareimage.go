@@ -146,7 +146,7 @@ func (r *Report) Apply(root hostfs.Root) error {
 			continue
 		}
 		// RemoveAll removes a symlink itself, never what it points to.
-		if err := os.RemoveAll(root.Path(it.Path)); err != nil {
+		if err := os.RemoveAll(root.Lpath(it.Path)); err != nil {
 			if first == nil {
 				first = fmt.Errorf("removing %s: %w", it.Path, err)
 			}

@@ -196,7 +196,19 @@ func TestApplyDoesNotFollowLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := makeRoot(t, map[string]string{"/var/lib/ec2boot/facts.json": "{}"})
-	if err := os.Symlink(outside, root.Path("/var/lib/ec2boot/link")); err != nil {
+	if err := os.Symlink(outside, root.Lpath("/var/lib/ec2boot/link")); err != nil {
+		t.Fatal(err)
+	}
+	// A link whose target is inside the root: the link goes, the target
+	// stays.
+	inside := root.Path("/srv/keep")
+	if err := os.MkdirAll(filepath.Dir(inside), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inside, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/srv", root.Lpath("/var/lib/ec2boot/inside")); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := Inspect(Options{Root: root})
@@ -209,8 +221,13 @@ func TestApplyDoesNotFollowLinks(t *testing.T) {
 	if b, err := os.ReadFile(keep); err != nil || string(b) != "precious" {
 		t.Fatalf("the link's target was touched: %q, %v", b, err)
 	}
-	if _, err := os.Lstat(root.Path("/var/lib/ec2boot/link")); !os.IsNotExist(err) {
-		t.Errorf("the link itself is still there: %v", err)
+	if b, err := os.ReadFile(inside); err != nil || string(b) != "precious" {
+		t.Fatalf("the target inside the root was touched: %q, %v", b, err)
+	}
+	for _, l := range []string{"/var/lib/ec2boot/link", "/var/lib/ec2boot/inside"} {
+		if _, err := os.Lstat(root.Lpath(l)); !os.IsNotExist(err) {
+			t.Errorf("the link %s itself is still there: %v", l, err)
+		}
 	}
 }
 
