@@ -342,6 +342,13 @@ func TestSymlinkIsNotFollowed(t *testing.T) {
 	if readFile(t, real) != "old\n" {
 		t.Errorf("target written through a link")
 	}
+	// Nor is a link read through: plan's diff would show another file.
+	if _, _, err := Read(filepath.Join(dir, "link")); !errors.Is(err, ErrSymlink) {
+		t.Errorf("Read through a link: err = %v, want ErrSymlink", err)
+	}
+	if _, err := Inspect(filepath.Join(dir, "sublink", "real"), []byte("new\n"), Defaults()); !errors.Is(err, ErrSymlink) {
+		t.Errorf("Inspect through a linked directory: err = %v, want ErrSymlink", err)
+	}
 	if _, err := os.Lstat(filepath.Join(dir, "new")); err == nil {
 		t.Errorf("file created through a linked directory")
 	}

@@ -50,7 +50,7 @@ func sameContent(path string, st fs.FileInfo, data []byte) (bool, error) {
 	if st.Size() != int64(len(data)) {
 		return false, nil
 	}
-	old, err := os.ReadFile(path)
+	old, err := readNoLinks(path)
 	if err != nil {
 		return false, err
 	}

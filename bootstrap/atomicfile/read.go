@@ -19,8 +19,12 @@ type Snapshot struct {
 
 // Read returns a file's content with a snapshot for Options.Expect. A missing
 // file gives nil data and a snapshot with Exists false.
+//
+// Like Write, Read follows no link: path is a destination already resolved
+// (hostfs.Root.Dest), and a link found now was planted since; reading
+// through it could show another file's content in `plan`'s diff.
 func Read(path string) ([]byte, *Snapshot, error) {
-	f, err := os.Open(path)
+	f, err := openNoLinks(path, os.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &Snapshot{}, nil
 	}
@@ -91,7 +95,7 @@ func Inspect(path string, data []byte, opt Options) (Preview, error) {
 	if sys, ok := cur.info.Sys().(*syscall.Stat_t); ok {
 		p.OldUID, p.OldGID = int(sys.Uid), int(sys.Gid)
 	}
-	if p.Old, err = os.ReadFile(path); err != nil {
+	if p.Old, err = readNoLinks(path); err != nil {
 		return Preview{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	modeDrift, ownerDrift := drift(cur.info, m)
@@ -104,4 +108,15 @@ func Inspect(path string, data []byte, opt Options) (Preview, error) {
 		p.Outcome = MetadataFixed
 	}
 	return p, nil
+}
+
+func readNoLinks(path string) ([]byte, error) {
+	f, err := openNoLinks(path, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(f)
+	return buf.Bytes(), err
 }

@@ -28,10 +28,16 @@ func (Step) Name() string { return "hosts" }
 // with the current managed block as the fallback for peers the state does
 // not know. The run sets env.Peers to it; steps call it when it is unset.
 func PeerSource(env *step.Env) func(context.Context) (*peers.Set, error) {
-	path := env.Root.Path(env.Config.Hosts.Path)
 	return peers.Lazy(peers.Input{
 		Config: env.Config, Facts: env.Facts, State: env.State, Clock: env.Clock,
 		Fallback: func() (map[string][]netip.Addr, time.Time) {
+			// Only a fallback: a hosts file that cannot be resolved or
+			// read (an untrusted link) gives none.
+			dest, err := env.Root.Dest(env.Config.Hosts.Path)
+			if err != nil {
+				return nil, time.Time{}
+			}
+			path := dest.Real
 			data, _, err := atomicfile.Read(path)
 			if err != nil {
 				return nil, time.Time{}
