@@ -13,7 +13,7 @@ import (
 
 // tree builds a root from "path" (directory, when it ends in /), "path=text"
 // (file) and "path->target" (symbolic link) entries.
-func tree(t *testing.T, entries ...string) string {
+func tree(t testing.TB, entries ...string) string {
 	t.Helper()
 	root := t.TempDir()
 	for _, e := range entries {
