@@ -6,14 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 const nobody = 65534
 
 func TestDestLinkRule(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: gives files to another owner")
-	}
+	testenv.Root(t, "gives files to another owner")
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, root string)
@@ -101,9 +101,7 @@ func TestDestLinkRule(t *testing.T) {
 }
 
 func TestDestRefusalIsErrUntrustedLink(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: gives a link to another owner")
-	}
+	testenv.Root(t, "gives a link to another owner")
 	root := tree(t, "etc/app/", "etc/shadow=secret")
 	link(t, root, "etc/app/peers.json", "/etc/shadow")
 	lchown(t, root, "etc/app/peers.json", nobody)

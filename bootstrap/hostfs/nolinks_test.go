@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 const childEnv = "HOSTFS_TEST_CHILD"
@@ -20,12 +22,7 @@ func inMountNS(t *testing.T) bool {
 	if os.Getenv(childEnv) == t.Name() {
 		return true
 	}
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root: private mount namespace")
-		}
-		t.Skip("needs root: private mount namespace")
-	}
+	testenv.Root(t, "private mount namespace")
 	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}

@@ -9,15 +9,15 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // Under --root, an absolute link inside the tree resolves inside the tree.
 // The link points at a name that exists only inside it, so that a writer
 // following it on the host would fail instead of damaging anything.
 func TestStepAbsoluteLinkResolvesInsideTheRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the link rule trusts only root's links")
-	}
+	testenv.Root(t, "the link rule trusts only root's links")
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
 	b := make([]byte, 6)
@@ -54,9 +54,7 @@ func TestStepAbsoluteLinkResolvesInsideTheRoot(t *testing.T) {
 // /etc/hosts in a directory another account owns, planted by it, is
 // refused in one line and its target left alone.
 func TestStepRefusesAHostsLinkPlantedByAnotherAccount(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: plants the link as another account")
-	}
+	testenv.Root(t, "plants the link as another account")
 	const nobody = 65534
 	root := t.TempDir()
 	for _, d := range []string{filepath.Dir(root), root} {

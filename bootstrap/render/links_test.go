@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 const nobody = 65534
@@ -40,9 +42,7 @@ func openToOthers(t *testing.T, root string) {
 // the target as it was. The link is relative, so that even a writer that
 // followed it would only reach the fixture's own "shadow".
 func TestStepRefusesALinkPlantedByAnotherAccount(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: plants the link as another account")
-	}
+	testenv.Root(t, "plants the link as another account")
 	fx := newFixture(t)
 	openToOthers(t, fx.root)
 	shadow := filepath.Join(fx.root, "etc/shadow")
@@ -94,9 +94,7 @@ func TestStepRefusesALinkPlantedByAnotherAccount(t *testing.T) {
 // A link root made in root's own directories is written through, and the
 // log names the file really written.
 func TestStepWritesThroughRootsLinkAndNamesTheTarget(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the link rule trusts only root's links")
-	}
+	testenv.Root(t, "the link rule trusts only root's links")
 	fx := newFixture(t)
 	if err := os.MkdirAll(filepath.Join(fx.root, "srv/app"), 0o755); err != nil {
 		t.Fatal(err)

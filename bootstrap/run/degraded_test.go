@@ -20,6 +20,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/logging"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 const childEnv = "RUN_TEST_CHILD"
@@ -31,12 +32,7 @@ func inMountNS(t *testing.T) bool {
 	if os.Getenv(childEnv) == t.Name() {
 		return true
 	}
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root: private mount namespace")
-		}
-		t.Skip("needs root: private mount namespace")
-	}
+	testenv.Root(t, "private mount namespace")
 	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
