@@ -36,11 +36,19 @@ func (r Root) Dest(p string) (Resolved, error) {
 		if l.Target != res.Target {
 			via = " (leading to " + res.Target + ")"
 		}
-		return res, fmt.Errorf("refusing to write through the symbolic link %s -> %s%s: %s: %w",
-			l.Path, l.Target, via, why, ErrUntrustedLink)
+		return res, untrusted(fmt.Sprintf("refusing to write through the symbolic link %s -> %s%s: %s",
+			l.Path, l.Target, via, why))
 	}
 	return res, nil
 }
+
+// untrusted is the refusal: its text is the whole line, and it is
+// ErrUntrustedLink for errors.Is.
+type untrusted string
+
+func (u untrusted) Error() string { return string(u) }
+
+func (u untrusted) Is(target error) bool { return target == ErrUntrustedLink }
 
 // distrust says why res breaks the link rule, or "" when it keeps it.
 func distrust(res Resolved) string {
