@@ -78,4 +78,10 @@ func printReport(w io.Writer, rep *run.Report) {
 			fmt.Fprintf(w, "            %s\n", strings.TrimSpace(line))
 		}
 	}
+	if len(rep.Disk) > 0 {
+		fmt.Fprintln(w, "  disk usage after the run:")
+		for _, u := range rep.Disk {
+			fmt.Fprintf(w, "    %s\n", u.Line())
+		}
+	}
 }

@@ -44,21 +44,22 @@ func (*Step) Name() string { return "disk" }
 
 // Usage is one filesystem's fill level, as df computes it: used over
 // used-plus-available, so the blocks reserved for root count as full.
+// It is part of the run's report (status.json, `status --json`).
 type Usage struct {
-	Path        string // host path as configured
-	Total       uint64 // bytes
-	Used        uint64
-	Avail       uint64
-	Percent     int
-	InodePct    int
-	Largest     []DirSize // set when past the threshold
-	ScanPartial bool      // the scan hit its bound
+	Path        string    `json:"path"`        // host path as configured
+	Total       uint64    `json:"total_bytes"` // bytes
+	Used        uint64    `json:"used_bytes"`
+	Avail       uint64    `json:"avail_bytes"`
+	Percent     int       `json:"used_percent"`
+	InodePct    int       `json:"inodes_used_percent"`
+	Largest     []DirSize `json:"largest,omitempty"`      // set when past the threshold
+	ScanPartial bool      `json:"scan_partial,omitempty"` // the scan hit its bound
 }
 
 // DirSize is a directory and the bytes found under it.
 type DirSize struct {
-	Path  string
-	Bytes int64
+	Path  string `json:"path"`
+	Bytes int64  `json:"bytes"`
 }
 
 type plan struct {
@@ -132,7 +133,8 @@ func percent(used, total uint64) int {
 	return int((used*100 + total - 1) / total)
 }
 
-func (u Usage) line() string {
+// Line is the usage as plan, status and the run's log show it.
+func (u Usage) Line() string {
 	s := fmt.Sprintf("%s: %d%% used (%s of %s, %s free), inodes %d%%",
 		u.Path, u.Percent, humanize.Bytes(int64(u.Used)), humanize.Bytes(int64(u.Total)), humanize.Bytes(int64(u.Avail)), u.InodePct)
 	return s
@@ -174,7 +176,7 @@ func (p *plan) degraded() []string {
 // Describe implements step.Plan.
 func (p *plan) Describe(w io.Writer) {
 	for _, u := range p.usages {
-		fmt.Fprintln(w, u.line())
+		fmt.Fprintln(w, u.Line())
 	}
 	for _, s := range p.skip {
 		fmt.Fprintln(w, s)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ec2boot/ec2boot/bootstrap/atomicfile"
+	"github.com/ec2boot/ec2boot/bootstrap/diskguard"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 )
 
@@ -62,6 +63,9 @@ type Report struct {
 	FactsSource string       `json:"facts_source,omitempty"`
 	Config      []string     `json:"config_problems,omitempty"`
 	Steps       []StepReport `json:"steps,omitempty"`
+	// Disk is the usage of / and the instance store as the disk step
+	// measured it, after the other steps.
+	Disk []diskguard.Usage `json:"disk,omitempty"`
 }
 
 // StepReport is one step's part of a Report.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ec2boot/ec2boot/bootstrap/clock"
 	"github.com/ec2boot/ec2boot/bootstrap/config"
+	"github.com/ec2boot/ec2boot/bootstrap/diskguard"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/hosts"
@@ -180,7 +181,7 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int
 		senv := *env
 		senv.Log = slog
 		sr := StepReport{Name: s.Name(), Status: "unchanged"}
-		res, pending, err := planAndApply(ctx, s, &senv, opts)
+		res, pending, err := planAndApply(ctx, s, &senv, opts, rep)
 		sr.Changed, sr.Degraded = res.Changed, res.Degraded
 		switch {
 		case err != nil && interrupt.Cancelled(ctx):
@@ -216,7 +217,8 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int
 
 // planAndApply plans a step, and applies it unless this is a dry run.
 // pending is set for a dry run whose plan would change something.
-func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options) (res step.Result, pending bool, err error) {
+// The disk guard's measurements go into the report (status shows them).
+func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options, rep *Report) (res step.Result, pending bool, err error) {
 	defer func() {
 		// A step must never take the whole run down: a bug in one is
 		// reported as that step's failure.
@@ -227,6 +229,9 @@ func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options)
 	p, err := s.Plan(ctx, env)
 	if err != nil {
 		return step.Result{}, false, err
+	}
+	if u := diskguard.Usages(p); u != nil {
+		rep.Disk = u
 	}
 	if err := ctx.Err(); err != nil && !opts.DryRun {
 		// Interrupted while planning: apply nothing.
@@ -273,8 +278,26 @@ func logSummary(log zerolog.Logger, rep *Report) {
 	if rep.ExitCode != ExitOK {
 		msg = fmt.Sprintf("run %s (exit %d): %s", rep.Outcome, rep.ExitCode, msg)
 	}
+	// Disk usage after every run, in the one line a quiet run logs.
+	if disk := diskSummary(rep.Disk); disk != "" {
+		msg += "; disk " + disk
+		ev = ev.Str("disk", disk)
+	}
 	ev.Str("outcome", rep.Outcome).Int("exit_code", rep.ExitCode).Int("changes", changed).
 		Str("took", time.Duration(rep.Duration).String()).Msg(msg)
+}
+
+// diskSummary is "/ 20% used, /mnt 3% used", with inodes when they are the
+// fuller.
+func diskSummary(us []diskguard.Usage) string {
+	parts := make([]string, len(us))
+	for i, u := range us {
+		parts[i] = fmt.Sprintf("%s %d%% used", u.Path, u.Percent)
+		if u.InodePct > u.Percent {
+			parts[i] += fmt.Sprintf(" (inodes %d%%)", u.InodePct)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // input is what a run works from.

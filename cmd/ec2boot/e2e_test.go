@@ -256,12 +256,28 @@ func TestBootRunRerunAndMetadataOutage(t *testing.T) {
 		LastRun struct {
 			ExitCode int `json:"exit_code"`
 			Steps    []struct{ Name, Status string }
+			Disk     []struct {
+				Path    string
+				Total   uint64 `json:"total_bytes"`
+				Percent *int   `json:"used_percent"`
+			}
 		} `json:"last_run"`
 		DNS []struct{ Name, Addr string } `json:"dns"`
 	}
 	st := ec2boot(t, "status", "--json", "--root", root)
 	if err := json.Unmarshal([]byte(st.stdout), &status); err != nil || st.code != 0 || len(status.LastRun.Steps) == 0 || len(status.DNS) != 2 {
 		t.Errorf("status: exit %d %v\n%s", st.code, err, st.stdout)
+	}
+	// Disk usage after every run: in status, status --json and the run's
+	// summary line.
+	if d := status.LastRun.Disk; len(d) != 1 || d[0].Path != "/" || d[0].Total == 0 || d[0].Percent == nil {
+		t.Errorf("status --json: disk = %+v\n%s", d, st.stdout)
+	}
+	if text := ec2boot(t, "status", "--root", root); !strings.Contains(text.stdout, "disk usage after the run:\n    /: ") {
+		t.Errorf("status does not show the disk usage:\n%s", text.stdout)
+	}
+	if !strings.Contains(again.stderr, `"disk":"/ `) || !strings.Contains(again.stderr, `"message":"nothing to change; disk / `) {
+		t.Errorf("the no-change run's summary line lacks the disk usage:\n%s", again.stderr)
 	}
 
 	// The metadata service goes away: the run goes on with the cached
