@@ -22,6 +22,9 @@ func Early(ctx context.Context, opts Options) *Report {
 	done := func(code int, msg string) *Report {
 		rep.ExitCode, rep.Outcome, rep.Message = code, outcomeOf(code), msg
 		rep.Duration = Millis(opts.Clock.Now().Sub(rep.StartedAt))
+		if !opts.DryRun {
+			logSummary(opts.Log, rep)
+		}
 		return rep
 	}
 	log := opts.Log

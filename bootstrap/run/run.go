@@ -276,7 +276,7 @@ func logSummary(log zerolog.Logger, rep *Report) {
 		msg = fmt.Sprintf("%d change(s) applied", changed)
 	}
 	if rep.ExitCode != ExitOK {
-		msg = fmt.Sprintf("run %s (exit %d): %s", rep.Outcome, rep.ExitCode, msg)
+		msg = fmt.Sprintf("%s %s (exit %d): %s", rep.Command, rep.Outcome, rep.ExitCode, msg)
 	}
 	// Disk usage after every run, in the one line a quiet run logs.
 	if disk := diskSummary(rep.Disk); disk != "" {

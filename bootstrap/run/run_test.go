@@ -461,3 +461,24 @@ func TestEveryRunEndsWithOneSummaryLine(t *testing.T) {
 		})
 	}
 }
+
+// The early unit's relocate ends with the same one summary line.
+func TestEarlyEndsWithOneSummaryLine(t *testing.T) {
+	fx := newFixture(t)
+	rep := Early(context.Background(), Options{Root: hostfs.Root(fx.root), Log: zerolog.New(&fx.log),
+		Clock: clock.NewFake(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)), LockWait: 50 * time.Millisecond})
+	lines := strings.Split(strings.TrimSpace(fx.log.String()), "\n")
+	var last struct {
+		Message  string
+		Outcome  string
+		ExitCode *int `json:"exit_code"`
+		Took     string
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	if rep.ExitCode != 0 || last.ExitCode == nil || *last.ExitCode != 0 || last.Outcome != "ok" || last.Took != "0s" ||
+		strings.Count(fx.log.String(), `"exit_code":`) != 1 {
+		t.Errorf("early run's log:\n%s", fx.log.String())
+	}
+}
