@@ -199,6 +199,10 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 		}
 		return res, nil
 	case storeMount, storeFormat:
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// Never start formatting or mounting after an interruption.
+			return res, fmt.Errorf("instance store: not prepared: %w", context.Cause(ctx))
+		}
 		did, err := prepareStore(ctx, p.env.Root, p.mp, &p.store, p.ephemeral)
 		if err != nil {
 			return res, fmt.Errorf("instance store: %w", err)
