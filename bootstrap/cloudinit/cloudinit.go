@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 )
 
@@ -39,18 +41,23 @@ type Config struct {
 	Disabled bool
 	// Files lists the files read, in merge order.
 	Files []string
+	// Ignored has one warning for each file cloud-init ignores as a whole
+	// because it cannot read it as YAML (see Parse).
+	Ignored []string
 	// top-level keys, each with the file that set it last.
 	values map[string]any
+	nodes  map[string]*yaml.Node
 	from   map[string]string
 }
 
 // Load reads cloud.cfg, then cloud.cfg.d/*.cfg in lexical order, then this
 // instance's user-data cloud-config, each top-level key of a later file
 // replacing the earlier one, as cloud-init's merge does for the keys read
-// here (lists are not appended). A file whose keys read here are not valid
-// YAML is an error naming it (see Parse).
+// here (lists are not appended). A file Parse refuses is left out as a
+// whole, as cloud-init leaves it out, with a warning in Ignored. Only a file
+// that cannot be read at all is an error.
 func Load(root hostfs.Root) (*Config, error) {
-	c := &Config{values: map[string]any{}, from: map[string]string{}}
+	c := &Config{values: map[string]any{}, nodes: map[string]*yaml.Node{}, from: map[string]string{}}
 	if _, err := os.Stat(root.Path(MainConfig)); errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	} else if err != nil {
@@ -82,37 +89,20 @@ func Load(root hostfs.Root) (*Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cloud-init config %s: %w", name, err)
 		}
-		doc, err := Parse(data)
+		doc, nodes, err := parse(data)
 		if err != nil {
-			return nil, fmt.Errorf("cloud-init config %s: %w", name, err)
+			c.Ignored = append(c.Ignored, fmt.Sprintf(
+				"cloud-init config %s is not YAML cloud-init can read (%v): cloud-init ignores the whole file, and so does this check", name, err))
+			continue
 		}
 		c.Files = append(c.Files, name)
 		for k, v := range doc {
 			c.values[k] = v
+			c.nodes[k] = nodes[k]
 			c.from[k] = name
 		}
 	}
 	return c, nil
-}
-
-// Parse reads one cloud-config document into its top-level keys, as
-// cloud-init's yaml.safe_load (PyYAML, YAML 1.1) reads it: "yes" and "on"
-// are true, 0755 is octal, 1e5 is a string. Mappings are map[string]any,
-// lists []any, scalars nil, bool, int, float64 or string; a key that is
-// not a string becomes its JSON text ("null", "true", "12"). An empty
-// document is an empty map; a document whose top level is not a mapping
-// is the error "top level is not a mapping".
-//
-// ec2boot reads only a few keys (mounts, manage_etc_hosts and the module
-// lists), so only those have to be readable: a top-level entry that is
-// broken, or that uses YAML this reader refuses (anchors, aliases, tags,
-// complex "? " keys, merge keys), is left out of the map, unless its key
-// is one of those, in which case Parse fails with "line N: what". A
-// document that cannot be split into entries (a directive, a second
-// document, a broken top-level flow mapping) fails as a whole.
-func Parse(data []byte) (map[string]any, error) {
-	doc, _, err := parseDocument(data)
-	return doc, err
 }
 
 // Active reports whether cloud-init is installed and not disabled.

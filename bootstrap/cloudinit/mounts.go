@@ -3,7 +3,6 @@ package cloudinit
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 )
@@ -104,17 +103,6 @@ func (c *Config) MountConflict(mountPoint string) string {
 	return ""
 }
 
-// ManageEtcHosts returns cloud-init's manage_etc_hosts setting as written
-// ("true", "template", "localhost", "false", or "" when unset) and the file
-// that set it, for the hosts step's own warning.
-func (c *Config) ManageEtcHosts() (mode, file string) {
-	v, file, ok := c.Value("manage_etc_hosts")
-	if !ok || v == nil {
-		return "", ""
-	}
-	return strings.ToLower(scalar(v)), file
-}
-
 func scalar(v any) string {
 	if s, ok := v.(string); ok {
 		return s
@@ -123,13 +111,29 @@ func scalar(v any) string {
 }
 
 // MountWarning is MountConflict for a step's plan: it loads cloud-init's
-// configuration under root and returns the warning, or "" when cloud-init
-// leaves the instance store alone. A configuration it cannot read is a
+// configuration under root and returns the warnings, none when cloud-init
+// leaves the instance store alone: a file cloud-init ignores (its mounts
+// setting with it), and the conflict. A configuration it cannot read is a
 // warning too, since it may well mount the instance store.
-func MountWarning(root hostfs.Root, mountPoint string) string {
+func MountWarning(root hostfs.Root, mountPoint string) []string {
 	c, err := Load(root)
 	if err != nil {
-		return fmt.Sprintf("cannot tell whether cloud-init mounts the instance store: %v", err)
+		return []string{fmt.Sprintf("cannot tell whether cloud-init mounts the instance store: %v", err)}
 	}
-	return c.MountConflict(mountPoint)
+	return c.Warnings(c.MountConflict(mountPoint))
+}
+
+// Warnings returns the files cloud-init would ignore followed by the
+// non-empty ones of more, or nothing when cloud-init is not active.
+func (c *Config) Warnings(more ...string) []string {
+	if !c.Active() {
+		return nil
+	}
+	w := append([]string(nil), c.Ignored...)
+	for _, m := range more {
+		if m != "" {
+			w = append(w, m)
+		}
+	}
+	return w
 }

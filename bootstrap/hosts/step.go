@@ -86,9 +86,7 @@ func (Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 		// Messages name the file really written.
 		p.display = cfg.Path + " -> " + dest.Target
 	}
-	if w := CloudInitWarning(env.Root); w != "" {
-		p.warnings = append(p.warnings, w)
-	}
+	p.warnings = append(p.warnings, CloudInitWarnings(env.Root)...)
 	if err := p.compute(); err != nil {
 		return nil, err
 	}

@@ -165,7 +165,7 @@ func TestStepDirectoryInPlaceOfFile(t *testing.T) {
 	}
 }
 
-func TestCloudInitWarning(t *testing.T) {
+func TestCloudInitWarnings(t *testing.T) {
 	tests := []struct {
 		files map[string]string
 		want  string
@@ -176,7 +176,14 @@ func TestCloudInitWarning(t *testing.T) {
 		{map[string]string{"cloud.cfg": "users: [default]\n", "cloud.cfg.d/10-x.cfg": "manage_etc_hosts: 'localhost' # comment\n"}, `"localhost" (/etc/cloud/cloud.cfg.d/10-x.cfg)`},
 		{map[string]string{"cloud.cfg": "system_info:\n  manage_etc_hosts: true\n"}, ""}, // not top level
 		{map[string]string{"cloud.cfg": "manage_etc_hosts: true\n", "cloud-init.disabled": ""}, ""},
-		{map[string]string{"cloud.cfg": "manage_etc_hosts: [\n"}, "cannot tell whether cloud-init manages /etc/hosts"},
+		{map[string]string{"cloud.cfg": "manage_etc_hosts: yes\n"}, `"yes" (/etc/cloud/cloud.cfg)`},
+		{map[string]string{"cloud.cfg": "manage_etc_hosts: 0x1\n"}, `"0x1" (/etc/cloud/cloud.cfg)`},
+		{map[string]string{"cloud.cfg": "manage_etc_hosts: 1.0\n"}, ""},
+		// cloud-init ignores a file it cannot read, manage_etc_hosts with it.
+		{map[string]string{"cloud.cfg": "manage_etc_hosts: true\n", "cloud.cfg.d/50-x.cfg": "manage_etc_hosts: false\nx: [\n"},
+			"cloud-init config /etc/cloud/cloud.cfg.d/50-x.cfg is not YAML cloud-init can read"},
+		{map[string]string{"cloud.cfg": "manage_etc_hosts: true\n", "cloud.cfg.d/50-x.cfg": "manage_etc_hosts: false\nx: [\n"},
+			`"true" (/etc/cloud/cloud.cfg)`},
 	}
 	for i, tc := range tests {
 		root := t.TempDir()
@@ -185,7 +192,7 @@ func TestCloudInitWarning(t *testing.T) {
 			os.MkdirAll(filepath.Dir(p), 0o755)
 			os.WriteFile(p, []byte(content), 0o644)
 		}
-		got := CloudInitWarning(hostfs.Root(root))
+		got := strings.Join(CloudInitWarnings(hostfs.Root(root)), "\n")
 		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
 			t.Errorf("case %d: %q, want containing %q", i, got, tc.want)
 		}

@@ -110,9 +110,9 @@ type Options struct {
 	// them from the loaded configuration.
 	InlineSecrets []string
 	SecretFiles   []string
-	// CloudInitMounts is cloud-init's instance-store warning, if any
-	// (cloudinit.Config.MountConflict).
-	CloudInitMounts string
+	// CloudInitMounts are cloud-init's warnings: files it ignores, and the
+	// instance-store conflict (cloudinit.Config.MountConflict).
+	CloudInitMounts []string
 }
 
 // Inspect looks at the machine and changes nothing.
@@ -127,8 +127,8 @@ func Inspect(opts Options) (*Report, error) {
 		}
 		r.Items = append(r.Items, items...)
 	}
-	if opts.CloudInitMounts != "" {
-		r.Items = append(r.Items, Item{Kind: Note, Path: "/etc/cloud", What: opts.CloudInitMounts})
+	for _, w := range opts.CloudInitMounts {
+		r.Items = append(r.Items, Item{Kind: Note, Path: "/etc/cloud", What: w})
 	}
 	sort.SliceStable(r.Items, func(i, j int) bool { return kindOrder(r.Items[i].Kind) < kindOrder(r.Items[j].Kind) })
 	return r, nil

@@ -57,6 +57,18 @@ var readyImage = map[string]string{
 	"/etc/fstab":                            "UUID=abc / ext4 defaults 0 1\n# comment=cloudconfig in a comment is not a mount\n",
 }
 
+// withFiles is base with files added or replaced.
+func withFiles(base, files map[string]string) map[string]string {
+	out := map[string]string{}
+	for p, c := range base {
+		out[p] = c
+	}
+	for p, c := range files {
+		out[p] = c
+	}
+	return out
+}
+
 func makeRoot(t *testing.T, files map[string]string) hostfs.Root {
 	t.Helper()
 	root := hostfs.Root(t.TempDir())
@@ -127,6 +139,11 @@ func TestRunReports(t *testing.T) {
 		{name: "build_instance_dry", files: buildInstance},
 		{name: "build_instance_apply", files: buildInstance, apply: true},
 		{name: "ready_image", files: readyImage, wantClean: true},
+		// cloud-init ignores the broken file, and its mounts setting with
+		// it: the note names the file, and the mount comes back.
+		{name: "broken_cloud_init_file", wantClean: true, files: withFiles(readyImage, map[string]string{
+			"/etc/cloud/cloud.cfg.d/99-ec2boot.cfg": "mounts: [[ephemeral0]\n",
+		})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

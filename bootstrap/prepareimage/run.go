@@ -30,9 +30,11 @@ func Run(ctx context.Context, root hostfs.Root, configPath string, apply bool, w
 	}
 	opts := FromConfig(root, configPath, cfg)
 	if ci, err := cloudinit.Load(root); err != nil {
-		opts.CloudInitMounts = fmt.Sprintf("cannot read cloud-init's configuration: %v", err)
+		opts.CloudInitMounts = []string{fmt.Sprintf("cannot read cloud-init's configuration: %v", err)}
 	} else if cfg.Relocate.IsEnabled() {
-		opts.CloudInitMounts = ci.MountConflict(cfg.Relocate.MountPoint)
+		opts.CloudInitMounts = ci.Warnings(ci.MountConflict(cfg.Relocate.MountPoint))
+	} else {
+		opts.CloudInitMounts = ci.Warnings()
 	}
 	if apply {
 		if err := run.PublicRuntimeDir(root); err != nil {

@@ -99,7 +99,7 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 	}
 	// cloud-init's cc_mounts would mount ephemeral0 at /mnt itself, in the
 	// way of the mount, format and bind mounts planned here.
-	if w := cloudinit.MountWarning(env.Root, p.cfg.MountPoint); w != "" {
+	for _, w := range cloudinit.MountWarning(env.Root, p.cfg.MountPoint) {
 		p.store.notes = append(p.store.notes, "warning: "+w)
 	}
 	var ms *mountinfo.Mount
