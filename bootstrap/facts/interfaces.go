@@ -5,7 +5,10 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
-	"syscall"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // IfAddr is one address on one of this machine's interfaces.
@@ -26,8 +29,20 @@ type IfAddr struct {
 // the addresses and one of the IPv4 and one of the IPv6 routes (to mark
 // the links that carry a default route). See netlink.go.
 func NetlinkInterfaces() ([]IfAddr, error) {
-	return netlinkInterfaces(syscall.NetlinkRIB)
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("list interfaces: open a netlink socket: %w", err)
+	}
+	defer h.Close()
+	// A dump is answered at once; the timeout only bounds a kernel that
+	// never answers, as a dump is not a network call a context could end.
+	if err := h.SetSocketTimeout(netlinkTimeout); err != nil {
+		return nil, fmt.Errorf("list interfaces: %w", err)
+	}
+	return netlinkInterfaces(h)
 }
+
+const netlinkTimeout = 5 * time.Second
 
 // hasAddr reports whether any interface has a.
 func hasAddr(ifs []IfAddr, a netip.Addr) bool {
