@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/miekg/dns"
 
 	"github.com/ec2boot/ec2boot/bootstrap/dnsclient"
 )
@@ -71,17 +71,17 @@ func (c *Checker) Where(name string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for zone, ns := range c.zones {
-		if dnsclient.IsSubDomain(zone, name) {
+		if dns.IsSubDomain(zone, name) {
 			return "the authoritative servers of " + strings.TrimSuffix(zone, ".") + " (" + strings.Join(ns, ", ") + ")"
 		}
 	}
 	return "the authoritative servers"
 }
 
-// Lookup returns the addresses of type qtype (dnsmessage.TypeA or
-// dnsmessage.TypeAAAA) that name carries; an empty list when it has none.
-func (c *Checker) Lookup(ctx context.Context, name string, qtype dnsmessage.Type) ([]netip.Addr, error) {
-	fqdn := dnsclient.Fqdn(strings.ToLower(name))
+// Lookup returns the addresses of type qtype (dns.TypeA or
+// dns.TypeAAAA) that name carries; an empty list when it has none.
+func (c *Checker) Lookup(ctx context.Context, name string, qtype uint16) ([]netip.Addr, error) {
+	fqdn := dns.Fqdn(strings.ToLower(name))
 	if c.Server != "" {
 		return c.ask(ctx, []string{c.Server}, fqdn, qtype, true)
 	}
@@ -93,7 +93,7 @@ func (c *Checker) Lookup(ctx context.Context, name string, qtype dnsmessage.Type
 }
 
 // ask tries servers in turn until one gives a usable answer.
-func (c *Checker) ask(ctx context.Context, servers []string, fqdn string, qtype dnsmessage.Type, recurse bool) ([]netip.Addr, error) {
+func (c *Checker) ask(ctx context.Context, servers []string, fqdn string, qtype uint16, recurse bool) ([]netip.Addr, error) {
 	var errs []error
 	for _, s := range servers {
 		m, err := c.exchange(ctx, s, fqdn, qtype, recurse)
@@ -102,7 +102,7 @@ func (c *Checker) ask(ctx context.Context, servers []string, fqdn string, qtype 
 			continue
 		}
 		switch m.Rcode {
-		case dnsmessage.RCodeSuccess, dnsmessage.RCodeNameError:
+		case dns.RcodeSuccess, dns.RcodeNameError:
 		default:
 			errs = append(errs, fmt.Errorf("%s answered %s for %s", s, dnsclient.RcodeText(m.Rcode), fqdn))
 			continue
@@ -124,7 +124,7 @@ func (c *Checker) ask(ctx context.Context, servers []string, fqdn string, qtype 
 	return nil, fmt.Errorf("DNS check of %s: %w", strings.TrimSuffix(fqdn, "."), errors.Join(errs...))
 }
 
-func (c *Checker) exchange(ctx context.Context, server, fqdn string, qtype dnsmessage.Type, recurse bool) (*dnsclient.Reply, error) {
+func (c *Checker) exchange(ctx context.Context, server, fqdn string, qtype uint16, recurse bool) (*dnsclient.Reply, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -167,16 +167,16 @@ func (c *Checker) authoritative(ctx context.Context, fqdn string) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	m, err := c.resolve(ctx, zone, dnsmessage.TypeNS)
+	m, err := c.resolve(ctx, zone, dns.TypeNS)
 	if err != nil {
 		return nil, err
 	}
 	var servers []string
 	for _, rr := range m.Answer {
-		if rr.Type != dnsmessage.TypeNS {
+		if rr.Type != dns.TypeNS {
 			continue
 		}
-		for _, qt := range []dnsmessage.Type{dnsmessage.TypeA, dnsmessage.TypeAAAA} {
+		for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
 			addrs, err := c.ask(ctx, c.Resolvers, rr.Target, qt, true)
 			if err != nil {
 				continue
@@ -206,7 +206,7 @@ func (c *Checker) known(fqdn string) ([]string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for zone, ns := range c.zones {
-		if dnsclient.IsSubDomain(zone, fqdn) {
+		if dns.IsSubDomain(zone, fqdn) {
 			return ns, true
 		}
 	}
@@ -216,13 +216,13 @@ func (c *Checker) known(fqdn string) ([]string, bool) {
 // findZone asks the resolver for fqdn's SOA: the answer (at a zone apex) or
 // the authority section (below it) names the zone.
 func (c *Checker) findZone(ctx context.Context, fqdn string) (string, error) {
-	m, err := c.resolve(ctx, fqdn, dnsmessage.TypeSOA)
+	m, err := c.resolve(ctx, fqdn, dns.TypeSOA)
 	if err != nil {
 		return "", err
 	}
 	for _, sec := range [][]dnsclient.Record{m.Answer, m.Authority} {
 		for _, rr := range sec {
-			if rr.Type == dnsmessage.TypeSOA {
+			if rr.Type == dns.TypeSOA {
 				return rr.Name, nil // lower case and absolute
 			}
 		}
@@ -230,7 +230,7 @@ func (c *Checker) findZone(ctx context.Context, fqdn string) (string, error) {
 	return "", fmt.Errorf("DNS check of %s: no zone found (no SOA from %s)", strings.TrimSuffix(fqdn, "."), strings.Join(c.Resolvers, ", "))
 }
 
-func (c *Checker) resolve(ctx context.Context, name string, qtype dnsmessage.Type) (*dnsclient.Reply, error) {
+func (c *Checker) resolve(ctx context.Context, name string, qtype uint16) (*dnsclient.Reply, error) {
 	var errs []error
 	for _, s := range c.Resolvers {
 		m, err := c.exchange(ctx, s, name, qtype, true)
@@ -238,7 +238,7 @@ func (c *Checker) resolve(ctx context.Context, name string, qtype dnsmessage.Typ
 			errs = append(errs, err)
 			continue
 		}
-		if m.Rcode != dnsmessage.RCodeSuccess && m.Rcode != dnsmessage.RCodeNameError {
+		if m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError {
 			errs = append(errs, fmt.Errorf("%s answered %s for %s", s, dnsclient.RcodeText(m.Rcode), name))
 			continue
 		}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/miekg/dns"
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
@@ -163,9 +163,9 @@ func (p *Plan) lookup(ctx context.Context, name, typ string, checkerErr error) a
 	if checkerErr != nil {
 		return answer{err: checkerErr}
 	}
-	qt := dnsmessage.TypeA
+	qt := dns.TypeA
 	if typ == "AAAA" {
-		qt = dnsmessage.TypeAAAA
+		qt = dns.TypeAAAA
 	}
 	addrs, err := p.checker.Lookup(ctx, name, qt)
 	return answer{addrs: addrs, err: err, where: p.checker.Where(name)}

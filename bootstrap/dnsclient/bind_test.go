@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/miekg/dns"
 
 	"github.com/ec2boot/ec2boot/internal/testpeer/bind"
 )
@@ -35,53 +35,53 @@ func TestExchangeAgainstBind(t *testing.T) {
 	for i := range 100 {
 		a := netip.AddrFrom4([4]byte{10, 9, byte(i / 250), byte(1 + i%250)})
 		big = append(big, a)
-		bigAnswer = append(bigAnswer, Record{Name: "big.example.test.", Type: dnsmessage.TypeA, Addr: a})
+		bigAnswer = append(bigAnswer, Record{Name: "big.example.test.", Type: dns.TypeA, Addr: a})
 	}
 	if err := srv.Update(ctx, "big.example.test", big); err != nil {
 		t.Fatal(err)
 	}
 
-	soa := Record{Name: "example.test.", Type: dnsmessage.TypeSOA, Target: "ns1.example.test."}
-	ns := Record{Name: "example.test.", Type: dnsmessage.TypeNS, Target: "ns1.example.test."}
+	soa := Record{Name: "example.test.", Type: dns.TypeSOA, Target: "ns1.example.test."}
+	ns := Record{Name: "example.test.", Type: dns.TypeNS, Target: "ns1.example.test."}
 	a := func(name, addr string) Record {
-		r := Record{Name: name, Type: dnsmessage.TypeA, Addr: netip.MustParseAddr(addr)}
+		r := Record{Name: name, Type: dns.TypeA, Addr: netip.MustParseAddr(addr)}
 		if r.Addr.Is6() {
-			r.Type = dnsmessage.TypeAAAA
+			r.Type = dns.TypeAAAA
 		}
 		return r
 	}
 	for _, tt := range []struct {
 		name    string
 		qname   string
-		qtype   dnsmessage.Type
+		qtype   uint16
 		recurse bool
 		want    *Reply
 	}{
 		// Asked without RD, as the checker asks authoritative servers,
 		// BIND adds the zone's NS to a positive answer's authority.
-		{"A", "db-1.example.test", dnsmessage.TypeA, false,
+		{"A", "db-1.example.test", dns.TypeA, false,
 			&Reply{Authoritative: true, Answer: []Record{a("db-1.example.test.", "10.0.1.1")}, Authority: []Record{ns}}},
-		{"AAAA, name in mixed case", "DB-1.Example.TEST.", dnsmessage.TypeAAAA, true,
+		{"AAAA, name in mixed case", "DB-1.Example.TEST.", dns.TypeAAAA, true,
 			&Reply{Authoritative: true, Answer: []Record{a("db-1.example.test.", "2001:db8::11")}}},
-		{"CNAME chain", "alias.example.test", dnsmessage.TypeA, true,
+		{"CNAME chain", "alias.example.test", dns.TypeA, true,
 			&Reply{Authoritative: true, Answer: []Record{
-				{Name: "alias.example.test.", Type: dnsmessage.TypeCNAME, Target: "mid.example.test."},
-				{Name: "mid.example.test.", Type: dnsmessage.TypeCNAME, Target: "db-1.example.test."},
+				{Name: "alias.example.test.", Type: dns.TypeCNAME, Target: "mid.example.test."},
+				{Name: "mid.example.test.", Type: dns.TypeCNAME, Target: "db-1.example.test."},
 				a("db-1.example.test.", "10.0.1.1"),
 			}}},
-		{"NXDOMAIN, SOA in authority", "gone.example.test", dnsmessage.TypeA, false,
-			&Reply{Rcode: dnsmessage.RCodeNameError, Authoritative: true, Authority: []Record{soa}}},
-		{"NOERROR without data, SOA in authority", "ns1.example.test", dnsmessage.TypeAAAA, true,
+		{"NXDOMAIN, SOA in authority", "gone.example.test", dns.TypeA, false,
+			&Reply{Rcode: dns.RcodeNameError, Authoritative: true, Authority: []Record{soa}}},
+		{"NOERROR without data, SOA in authority", "ns1.example.test", dns.TypeAAAA, true,
 			&Reply{Authoritative: true, Authority: []Record{soa}}},
-		{"REFUSED outside the zone", "www.elsewhere.test", dnsmessage.TypeA, true,
-			&Reply{Rcode: dnsmessage.RCodeRefused}},
-		{"SOA at the apex", "example.test", dnsmessage.TypeSOA, true,
+		{"REFUSED outside the zone", "www.elsewhere.test", dns.TypeA, true,
+			&Reply{Rcode: dns.RcodeRefused}},
+		{"SOA at the apex", "example.test", dns.TypeSOA, true,
 			&Reply{Authoritative: true, Answer: []Record{soa}}},
-		{"SOA below the apex: in authority", "db-1.example.test", dnsmessage.TypeSOA, true,
+		{"SOA below the apex: in authority", "db-1.example.test", dns.TypeSOA, true,
 			&Reply{Authoritative: true, Authority: []Record{soa}}},
-		{"NS", "example.test", dnsmessage.TypeNS, true,
+		{"NS", "example.test", dns.TypeNS, true,
 			&Reply{Authoritative: true, Answer: []Record{ns}}},
-		{"truncated over UDP, whole over TCP", "big.example.test", dnsmessage.TypeA, true,
+		{"truncated over UDP, whole over TCP", "big.example.test", dns.TypeA, true,
 			&Reply{Authoritative: true, Answer: bigAnswer}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,14 +99,9 @@ func TestExchangeAgainstBind(t *testing.T) {
 
 	// The big answer really went through TCP: over UDP alone it is
 	// truncated.
-	q := question("big.example.test.", dnsmessage.TypeA)
-	query, err := buildQuery(7, q, true)
-	if err != nil {
-		t.Fatal(err)
-	}
 	udpCtx, cancelUDP := context.WithTimeout(ctx, 5*time.Second)
 	defer cancelUDP()
-	r, err := exchangeUDP(udpCtx, srv.Addr, query, 7, q)
+	r, err := exchangeOn(udpCtx, "udp", srv.Addr, newQuery("big.example.test.", dns.TypeA, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,5 +111,5 @@ func TestExchangeAgainstBind(t *testing.T) {
 }
 
 func recordKey(r Record) string {
-	return strings.Join([]string{r.Name, fmt.Sprint(uint16(r.Type)), r.Addr.String(), r.Target}, " ")
+	return strings.Join([]string{r.Name, fmt.Sprint(r.Type), r.Addr.String(), r.Target}, " ")
 }

@@ -1,14 +1,16 @@
-// Package dnsclient sends the product's own DNS queries: one question to
-// one server, over UDP with a TCP retry when the answer is truncated, and a
-// reply reduced to the few record types ec2boot reads (A, AAAA, CNAME, NS,
-// SOA).
+// Package dnsclient sends the product's own DNS queries, on
+// github.com/miekg/dns: one question to one server, over UDP with a TCP
+// retry when the answer is truncated, and a reply reduced to the few
+// record types ec2boot reads (A, AAAA, CNAME, NS, SOA).
 //
-// It exists to keep the ec2boot binary small. It is built on
-// golang.org/x/net/dns/dnsmessage (the Go team's wire-format package, which
-// the standard library vendors too) instead of github.com/miekg/dns, which
-// alone cost about 1 MB of the binary. miekg/dns stays in the test servers
-// (internal/testpeer/...), which need its server side and TSIG.
+// miekg/dns builds and reads the messages and frames them on the
+// connection. What this package adds is the part a plain client exchange
+// leaves out: the context's deadline and cancellation on every read and
+// write, EDNS0 with a payload size that avoids fragmentation, and a UDP
+// exchange that ignores any datagram that is not the reply to its query
+// (another ID, another question, not a response, unreadable) and keeps
+// waiting for the real one, as a late or forged datagram must not end it.
 //
-//	r, err := dnsclient.Exchange(ctx, "10.0.0.2:53", "db-1.example.test", dnsmessage.TypeA, true)
+//	r, err := dnsclient.Exchange(ctx, "10.0.0.2:53", "db-1.example.test", dns.TypeA, true)
 //	servers, err := dnsclient.ReadResolvConf("/etc/resolv.conf")
 package dnsclient

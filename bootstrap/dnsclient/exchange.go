@@ -2,22 +2,26 @@ package dnsclient
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"strings"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/miekg/dns"
 )
 
 // DefaultTimeout bounds an exchange whose context has no deadline: a lost
 // datagram would otherwise be waited for forever.
 const DefaultTimeout = 5 * time.Second
+
+// udpSize is the UDP payload size advertised in the query's EDNS0 OPT
+// record: 1232 bytes crosses any path without IP fragmentation (DNS flag
+// day 2020), and larger answers come back truncated and are asked again
+// over TCP.
+const udpSize = 1232
 
 // readSize is the UDP read buffer. It is larger than the advertised
 // udpSize so that a server that ignores the advertisement is still read
@@ -32,68 +36,89 @@ const readSize = 4096
 // A reply with an error rcode (NXDOMAIN, REFUSED...) is a reply, not an
 // error; errors are for replies that never came or cannot be read, and
 // name the server, the name and the type.
-func Exchange(ctx context.Context, server, name string, qtype dnsmessage.Type, recurse bool) (*Reply, error) {
-	r, err := exchange(ctx, server, Fqdn(name), qtype, recurse)
+func Exchange(ctx context.Context, server, name string, qtype uint16, recurse bool) (*Reply, error) {
+	m, err := exchange(ctx, server, dns.Fqdn(name), qtype, recurse)
 	if err != nil {
 		return nil, fmt.Errorf("asking %s for %s %s: %w", server, strings.TrimSuffix(name, "."), TypeText(qtype), err)
 	}
-	return r, nil
+	return reduce(m), nil
 }
 
-func exchange(ctx context.Context, server, fqdn string, qtype dnsmessage.Type, recurse bool) (*Reply, error) {
+func exchange(ctx context.Context, server, fqdn string, qtype uint16, recurse bool) (*dns.Msg, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
 	}
-	qname, err := dnsmessage.NewName(fqdn)
-	if err != nil {
-		return nil, fmt.Errorf("building the query: %w", err)
+	if _, ok := dns.IsDomainName(fqdn); !ok {
+		return nil, fmt.Errorf("building the query: %q is not a domain name", fqdn)
 	}
-	q := dnsmessage.Question{Name: qname, Type: qtype, Class: dnsmessage.ClassINET}
-	// A random ID (with the random source port the kernel picks) is what
-	// keeps a forger who cannot see the query from answering it.
-	id := uint16(rand.Uint32())
-	query, err := buildQuery(id, q, recurse)
-	if err != nil {
-		return nil, fmt.Errorf("building the query: %w", err)
-	}
-	r, err := exchangeUDP(ctx, server, query, id, q)
+	q := newQuery(fqdn, qtype, recurse)
+	r, err := exchangeOn(ctx, "udp", server, q)
 	if err != nil || !r.Truncated {
 		return r, err
 	}
-	r, err = exchangeTCP(ctx, server, query, id, q)
+	r, err = exchangeOn(ctx, "tcp", server, q)
 	if err != nil {
 		return nil, fmt.Errorf("over TCP (the UDP answer was truncated): %w", err)
 	}
 	return r, nil
 }
 
-// exchangeUDP sends query and waits for its reply, ignoring datagrams that
-// are not it until the context ends.
-func exchangeUDP(ctx context.Context, server string, query []byte, id uint16, q dnsmessage.Question) (*Reply, error) {
-	conn, err := dial(ctx, "udp", server)
+// newQuery is one question with an EDNS0 OPT record. SetQuestion gives it
+// a random ID (from crypto/rand): with the random source port the kernel
+// picks, it is what keeps a forger who cannot see the query from
+// answering it.
+func newQuery(fqdn string, qtype uint16, recurse bool) *dns.Msg {
+	q := new(dns.Msg)
+	q.SetQuestion(fqdn, qtype)
+	q.RecursionDesired = recurse
+	q.SetEdns0(udpSize, false)
+	return q
+}
+
+// exchangeOn sends q over network and reads its reply. Over UDP anyone can
+// send a datagram to the query's port, so one that is not the reply is
+// ignored and the wait goes on until the context ends; over TCP nobody
+// else can slip a reply in, and one that does not match comes from a
+// broken server, so it is an error at once.
+func exchangeOn(ctx context.Context, network, server string, q *dns.Msg) (*dns.Msg, error) {
+	c := &dns.Client{Net: network, UDPSize: readSize}
+	co, err := c.DialContext(ctx, server)
 	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	if _, err := conn.Write(query); err != nil {
 		return nil, ioError(ctx, err)
 	}
-	buf := make([]byte, readSize)
+	// The context's deadline becomes the connection's, and ending the
+	// context closes it, so that no read or write outlives the context.
+	stop := context.AfterFunc(ctx, func() { co.Close() })
+	defer func() {
+		stop()
+		co.Close()
+	}()
+	deadline, _ := ctx.Deadline() // always set: exchange sees to it
+	if err := co.SetDeadline(deadline); err != nil {
+		return nil, err
+	}
+	if err := co.WriteMsg(q); err != nil {
+		return nil, ioError(ctx, err)
+	}
 	ignored := 0
 	var last error
 	for {
-		n, err := conn.Read(buf)
-		if err != nil {
+		r, err := co.ReadMsg()
+		if r == nil && !errors.Is(err, dns.ErrShortRead) {
+			// Nothing was read: the connection failed or timed out.
+			if network == "tcp" {
+				return nil, tcpError(ctx, err)
+			}
 			err = ioError(ctx, err)
 			if ignored > 0 {
 				err = fmt.Errorf("%w (ignored %d datagram(s); the last: %v)", err, ignored, last)
 			}
 			return nil, err
 		}
-		r, err := parseReply(buf[:n], id, q)
-		if isMismatch(err) {
+		r, err = check(q, r, err)
+		if network == "udp" && isMismatch(err) {
 			ignored, last = ignored+1, err
 			continue
 		}
@@ -101,60 +126,15 @@ func exchangeUDP(ctx context.Context, server string, query []byte, id uint16, q 
 	}
 }
 
-// exchangeTCP sends query with the 2-byte length prefix of RFC 1035
-// section 4.2.2 and reads one reply framed the same way.
-func exchangeTCP(ctx context.Context, server string, query []byte, id uint16, q dnsmessage.Question) (*Reply, error) {
-	conn, err := dial(ctx, "tcp", server)
-	if err != nil {
-		return nil, err
+// tcpError says why a TCP reply did not come whole.
+func tcpError(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, io.EOF) && ctx.Err() == nil:
+		return errors.New("the server closed the connection without a reply")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("reply cut short: %w", err)
 	}
-	defer conn.Close()
-	msg := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(query)), uint16(len(query)))
-	if _, err := conn.Write(append(msg, query...)); err != nil {
-		return nil, ioError(ctx, err)
-	}
-	var length [2]byte
-	if _, err := io.ReadFull(conn, length[:]); err != nil {
-		if errors.Is(err, io.EOF) && ctx.Err() == nil {
-			return nil, errors.New("the server closed the connection without a reply")
-		}
-		return nil, fmt.Errorf("reading the reply length: %w", ioError(ctx, err))
-	}
-	buf := make([]byte, binary.BigEndian.Uint16(length[:]))
-	if n, err := io.ReadFull(conn, buf); err != nil {
-		return nil, fmt.Errorf("reply cut short after %d of %d bytes: %w", n, len(buf), ioError(ctx, err))
-	}
-	// Over TCP nobody else can slip a reply in: one that does not match
-	// comes from a broken server, and waiting longer will not help.
-	return parseReply(buf, id, q)
-}
-
-// dial connects to server and ties the connection to ctx: its deadline
-// becomes the connection's, and ending ctx closes it, so that no read or
-// write outlives the context.
-func dial(ctx context.Context, network, server string) (net.Conn, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, server)
-	if err != nil {
-		return nil, ioError(ctx, err)
-	}
-	deadline, _ := ctx.Deadline() // always set: exchange sees to it
-	if err := conn.SetDeadline(deadline); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return &ctxConn{Conn: conn, stop: context.AfterFunc(ctx, func() { conn.Close() })}, nil
-}
-
-// ctxConn stops closing its connection on ctx's end once closed itself.
-type ctxConn struct {
-	net.Conn
-	stop func() bool
-}
-
-func (c *ctxConn) Close() error {
-	c.stop()
-	return c.Conn.Close()
+	return ioError(ctx, err)
 }
 
 // ioError gives the reason an exchange's I/O stopped. Closing the

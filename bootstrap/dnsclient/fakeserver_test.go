@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/miekg/dns"
 
 	"github.com/ec2boot/ec2boot/internal/testenv"
 )
@@ -19,14 +19,14 @@ import (
 type fakeServer struct {
 	addr string
 	// udp returns the datagrams to send back, in order, for one query.
-	udp func(q dnsmessage.Message) [][]byte
+	udp func(q *dns.Msg) [][]byte
 	// tcp returns the bytes to write on the connection (framing included,
 	// so that a test can cut them short) before closing it; nil keeps the
 	// connection open and silent until the server stops.
-	tcp func(q dnsmessage.Message) []byte
+	tcp func(q *dns.Msg) []byte
 
 	mu      sync.Mutex
-	queries []dnsmessage.Message
+	queries []*dns.Msg
 	tcpUsed int
 }
 
@@ -119,8 +119,8 @@ func (s *fakeServer) serveTCP(t *testing.T, l net.Listener, done chan struct{}) 
 	}
 }
 
-func (s *fakeServer) record(t *testing.T, b []byte, tcp bool) (dnsmessage.Message, bool) {
-	var q dnsmessage.Message
+func (s *fakeServer) record(t *testing.T, b []byte, tcp bool) (*dns.Msg, bool) {
+	q := new(dns.Msg)
 	if err := q.Unpack(b); err != nil {
 		t.Errorf("fake server: unreadable query: %v", err)
 		return q, false
@@ -134,8 +134,8 @@ func (s *fakeServer) record(t *testing.T, b []byte, tcp bool) (dnsmessage.Messag
 	return q, true
 }
 
-func (s *fakeServer) seen() (queries []dnsmessage.Message, tcp int) {
+func (s *fakeServer) seen() (queries []*dns.Msg, tcp int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]dnsmessage.Message(nil), s.queries...), s.tcpUsed
+	return append([]*dns.Msg(nil), s.queries...), s.tcpUsed
 }

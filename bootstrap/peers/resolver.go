@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/miekg/dns"
 
 	"github.com/ec2boot/ec2boot/bootstrap/dnsclient"
 )
@@ -35,7 +35,7 @@ func (r DirectResolver) Lookup(ctx context.Context, name string) ([]netip.Addr, 
 		addrs []netip.Addr
 		err   error
 	}
-	qtypes := []dnsmessage.Type{dnsmessage.TypeA, dnsmessage.TypeAAAA}
+	qtypes := []uint16{dns.TypeA, dns.TypeAAAA}
 	answers := make([]answer, len(qtypes))
 	var wg sync.WaitGroup
 	for i, qt := range qtypes {
@@ -64,15 +64,15 @@ func (r DirectResolver) Lookup(ctx context.Context, name string) ([]netip.Addr, 
 	return nil, ErrNoAddress
 }
 
-func (r DirectResolver) query(ctx context.Context, name string, qtype dnsmessage.Type) ([]netip.Addr, error) {
+func (r DirectResolver) query(ctx context.Context, name string, qtype uint16) ([]netip.Addr, error) {
 	// Exchange's errors name the server, the name and the type.
 	resp, err := dnsclient.Exchange(ctx, r.Server, name, qtype, true)
 	if err != nil {
 		return nil, err
 	}
 	switch resp.Rcode {
-	case dnsmessage.RCodeSuccess:
-	case dnsmessage.RCodeNameError:
+	case dns.RcodeSuccess:
+	case dns.RcodeNameError:
 		return nil, ErrNoAddress
 	default:
 		return nil, fmt.Errorf("%s answered %s for %s %s", r.Server, dnsclient.RcodeText(resp.Rcode),
@@ -82,7 +82,7 @@ func (r DirectResolver) query(ctx context.Context, name string, qtype dnsmessage
 	// The answer may be a CNAME chain; every A/AAAA in it belongs to the
 	// name asked for.
 	for _, rr := range resp.Answer {
-		if (rr.Type == dnsmessage.TypeA || rr.Type == dnsmessage.TypeAAAA) && rr.Addr.IsValid() {
+		if (rr.Type == dns.TypeA || rr.Type == dns.TypeAAAA) && rr.Addr.IsValid() {
 			addrs = append(addrs, rr.Addr)
 		}
 	}
