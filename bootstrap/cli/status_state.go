@@ -41,7 +41,7 @@ func stateStatus(g *Globals) ([]statusSection, error) {
 	if err != nil {
 		return nil, err
 	}
-	records, err := ddns.Status(store, cachedDNSConfig(g, store))
+	records, err := ddns.Status(store, cachedDNSConfig(g, store), g.clock().Now())
 	if err != nil {
 		return nil, err
 	}

@@ -56,14 +56,17 @@ func timeOrNil(t time.Time) *time.Time {
 
 // Status reads the step's state, without changing it, and returns one entry
 // per record type registered, plus one per configured record never
-// registered. cfg may be nil (then only what state holds is shown).
-func Status(store *state.Store, cfg *config.DNS) ([]RecordStatus, error) {
+// registered. cfg may be nil (then only what state holds is shown). Times
+// after now are shown as now, and hold-offs capped, as the next run will
+// treat them (see sanitize).
+func Status(store *state.Store, cfg *config.DNS, now time.Time) ([]RecordStatus, error) {
 	var st State
 	writer, _, found, err := store.LoadAny(stateName, &st)
 	if err != nil {
 		return nil, fmt.Errorf("ddns status: %w", err)
 	}
 	st.init()
+	st.sanitize(now)
 	foreign := found && writer != store.InstanceID()
 	var out []RecordStatus
 	seen := map[string]bool{}

@@ -364,7 +364,7 @@ func TestStatusShowsRegistrationsAndStickyErrors(t *testing.T) {
 	}
 	store, _ := state.Open(h.root.Path(state.Dir), testInstance, true)
 	cfg := h.config()
-	got, err := Status(store, &cfg.DNS)
+	got, err := Status(store, &cfg.DNS, h.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +462,7 @@ func TestStatusUnderHoldOffKeepsRecordsDNSShowsRight(t *testing.T) {
 	}
 	store, _ := state.Open(h.root.Path(state.Dir), testInstance, true)
 	cfg := h.config()
-	got, err := Status(store, &cfg.DNS)
+	got, err := Status(store, &cfg.DNS, h.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
@@ -28,6 +29,17 @@ func TestHoldOffFromTheFutureEndsWithinItsMaximum(t *testing.T) {
 	}
 
 	h.clock.Set(now)
+	store, _ := state.Open(h.root.Path(state.Dir), testInstance, true)
+	cfg := h.config()
+	rows, err := Status(store, &cfg.DNS, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.NextAttempt.After(now.Add(HoldOffFor)) || r.ErrorSince.After(now) {
+			t.Errorf("status of %s: error since %s, next attempt %s; want neither past now+%s", r.Name, r.ErrorSince, r.NextAttempt, HoldOffFor)
+		}
+	}
 	h.log.Reset()
 	if r := h.run(false); r.requests != 0 {
 		t.Fatalf("within the maximum hold-off: %d request(s)", r.requests)
