@@ -13,10 +13,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ec2boot/ec2boot/bootstrap/clock"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/interrupt"
 	"github.com/ec2boot/ec2boot/bootstrap/lock"
 	"github.com/ec2boot/ec2boot/bootstrap/logging"
+	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
 
 // sigterm sends SIGTERM to this process, as systemd does to stop the unit,
@@ -192,5 +194,29 @@ func TestInterruptedLockWait(t *testing.T) {
 	}
 	if len(fx.calls) != 0 {
 		t.Errorf("steps ran: %v", fx.calls)
+	}
+}
+
+// TestEarlyRelocationInterrupted: the early unit's run (ec2boot relocate)
+// stopped before its step does not start it and says interrupted.
+func TestEarlyRelocationInterrupted(t *testing.T) {
+	fx := newFixture(t)
+	fx.step("relocate")
+	if rep := fx.run(t, false); rep.ExitCode != ExitOK {
+		t.Fatalf("the run that caches facts: exit %d (%s)", rep.ExitCode, rep.Message)
+	}
+	fx.calls = nil
+	ctx, stop := interrupt.Context(context.Background(), logging.Discard(), func() { t.Error("exited on the first signal") })
+	defer stop()
+	sigterm(t, ctx)
+	rep := Early(ctx, Options{
+		Root: hostfs.Root(fx.root), Log: logging.Discard(), Clock: clock.NewFake(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)),
+		LockWait: 50 * time.Millisecond, Steps: []step.Step{fx.steps[0]},
+	})
+	if rep.ExitCode != ExitInterrupted || len(fx.calls) != 0 {
+		t.Errorf("early run: exit %d (%s), calls %v; want %d and no step", rep.ExitCode, rep.Message, fx.calls, ExitInterrupted)
+	}
+	if len(rep.Steps) != 1 || rep.Steps[0].Status != "skipped" {
+		t.Errorf("steps: %+v; want relocate skipped", rep.Steps)
 	}
 }
