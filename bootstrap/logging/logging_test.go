@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 func TestParseFormat(t *testing.T) {
@@ -88,12 +90,7 @@ func TestAutoDetectsTheJournalStream(t *testing.T) {
 // datagrams as journald would.
 func TestJournalFields(t *testing.T) {
 	if os.Getenv("EC2BOOT_TEST_JOURNAL_CHILD") == "" {
-		if os.Geteuid() != 0 {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("needs root for a private mount namespace")
-			}
-			t.Skip("needs root for a private mount namespace")
-		}
+		testenv.Root(t, "a private mount namespace")
 		cmd := exec.Command(os.Args[0], "-test.run=^TestJournalFields$", "-test.count=1", "-test.v")
 		cmd.Env = append(os.Environ(), "EC2BOOT_TEST_JOURNAL_CHILD=1")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ec2boot/ec2boot/internal/testenv"
 	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
 )
 
@@ -49,9 +50,7 @@ func openUp(t *testing.T, dir string) {
 // user sources facts.env, and anyone runs `ec2boot status`. The lock stays
 // root's. A run refused for a bad configuration leaves the facts in place.
 func TestFactsAndStatusAreReadableByAll(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run a child as another user")
-	}
+	testenv.Root(t, "runs a child as another user")
 	p := startProvider(t)
 	root := image(t, p)
 	imds := aemm.Start(t, aemm.Config{IMDSv2: true, UserData: userData(t, "web-4"), Values: map[string]string{
