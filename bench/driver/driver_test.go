@@ -58,7 +58,6 @@ func TestPkgGroup(t *testing.T) {
 		"fmt.Sprintf":                                             "fmt",
 		"runtime.mallocgc":                                        "runtime",
 		"text/template.(*state).evalField":                        "text/template, reflect",
-		"github.com/ec2boot/ec2boot/bootstrap/render/internal/template.(*state).walk": "text/template, reflect",
 	}
 	for sym, want := range tests {
 		if got := pkgGroup(sym); got != want {

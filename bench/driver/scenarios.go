@@ -510,9 +510,6 @@ func pkgGroup(sym string) string {
 		pkg = pkg[:j]
 	}
 	groups := []struct{ prefix, name string }{
-		// ec2boot's copy of text/template's executor counts as the
-		// template engine, not as ec2boot's own code.
-		{"github.com/ec2boot/ec2boot/bootstrap/render/internal", "text/template, reflect"},
 		{"github.com/ec2boot/ec2boot", "ec2boot's own packages"},
 		{"crypto", "crypto/* (TLS, x509, ciphers)"},
 		{"vendor/golang.org/x/crypto", "crypto/* (TLS, x509, ciphers)"},

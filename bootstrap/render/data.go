@@ -13,10 +13,10 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"text/template"
 
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/peers"
-	"github.com/ec2boot/ec2boot/bootstrap/render/internal/template"
 )
 
 // Data is what a template sees as ".".

@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-
-	"github.com/ec2boot/ec2boot/bootstrap/render/internal/template"
+	"text/template"
 )
 
 // Execute renders tmpl (named by its source path, for errors) with d.

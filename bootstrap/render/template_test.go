@@ -33,7 +33,7 @@ func testData() Data {
 			"db-main": {},
 		},
 	}
-	return NewData(f, set, map[string]any{"web_port": int64(8443), "name": "it's", "when": time.Minute})
+	return NewData(f, set, map[string]any{"web_port": int64(8443), "name": "it's", "when": time.Minute, "at": time.Date(2026, 1, 2, 10, 30, 0, 0, time.UTC)})
 }
 
 func TestExecute(t *testing.T) {
@@ -59,9 +59,9 @@ func TestExecute(t *testing.T) {
 		{name: "index out of range", text: "x\n{{ index (role \"web\") 5 }}", wantErr: `app.conf.tmpl:2:3: <index (role "web") 5>: error calling index: index out of range: 5`},
 		{name: "required", text: `{{ required "vars.token must be set" (index .Vars "token") }}`, wantErr: `error calling required: required: vars.token must be set`},
 		{name: "bad port", text: `{{ hostPort "h" "http" }}`, wantErr: `hostPort: bad port "http"`},
-		// Method calls are left out of ec2boot's executor (see
-		// internal/template): a method of a value is not found by name.
-		{name: "no method calls", text: "{{ .Vars.when.String }}", wantErr: `app.conf.tmpl:1:8: <.Vars.when.String>: can't evaluate field String in type interface {}`},
+		// A TOML value's methods are callable, as in any text/template.
+		{name: "method call", text: "{{ .Vars.when.String }}", want: "1m0s"},
+		{name: "method with argument", text: `{{ (.Vars.at.Add .Vars.when).Format "15:04" }}`, want: "10:31"},
 		{name: "fields still found", text: "{{ .Facts.Region }}/{{ (index .Peers.web 0).Name }}", want: "eu-west-1/web-1.example.test"},
 	}
 	for _, tc := range tests {
