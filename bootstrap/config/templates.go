@@ -34,7 +34,18 @@ type Template struct {
 	Command []string `toml:"command"`
 	// Timeout bounds Check and Command.
 	Timeout Duration `toml:"timeout"`
+	// RenderTimeout and MaxSize bound the template's execution: its time
+	// and the bytes it writes. They stop runaway templates, not real ones.
+	RenderTimeout Duration `toml:"render_timeout"`
+	MaxSize       Size     `toml:"max_size"`
 }
+
+// The defaults of RenderTimeout and MaxSize: no sane config file takes
+// seconds to render or is megabytes long.
+const (
+	DefaultRenderTimeout = 5 * time.Second
+	DefaultMaxSize       = Size(16 << 20)
+)
 
 // SourcePath returns Source as an absolute host path (a relative one under
 // TemplateDir).
@@ -71,6 +82,12 @@ func (l templateList) setDefaults() {
 		t := &(*l.list)[i]
 		if t.Timeout.Duration == 0 {
 			t.Timeout.Duration = 30 * time.Second
+		}
+		if t.RenderTimeout.Duration == 0 {
+			t.RenderTimeout.Duration = DefaultRenderTimeout
+		}
+		if t.MaxSize == 0 {
+			t.MaxSize = DefaultMaxSize
 		}
 	}
 }

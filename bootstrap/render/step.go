@@ -95,14 +95,14 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 	p.set = set
 	data := NewData(env.Facts, set, env.Config.Vars)
 	for _, t := range env.Config.Templates {
-		p.files = append(p.files, p.prepare(t, data))
+		p.files = append(p.files, p.prepare(ctx, t, data))
 	}
 	// --force runs every action, changed or not.
 	p.actions = p.plannedActions(func(f *file) bool { return f.newContent() || env.Force })
 	return p, nil
 }
 
-func (p *plan) prepare(t config.Template, data Data) *file {
+func (p *plan) prepare(ctx context.Context, t config.Template, data Data) *file {
 	root := p.env.Root
 	f := &file{tmpl: t, display: t.Destination, source: t.SourcePath()}
 	dest, err := root.Dest(t.Destination)
@@ -125,7 +125,8 @@ func (p *plan) prepare(t config.Template, data Data) *file {
 		f.err = fmt.Errorf("template %s: %w", strings.Join(t.SourcePaths(), " or "), err)
 		return f
 	}
-	if f.out, err = Execute(f.source, string(text), data); err != nil {
+	lim := Limits{Timeout: t.RenderTimeout.Duration, MaxSize: int64(t.MaxSize)}
+	if f.out, err = Execute(ctx, f.source, string(text), data, lim); err != nil {
 		f.err = err
 		return f
 	}

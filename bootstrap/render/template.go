@@ -2,25 +2,93 @@ package render
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"text/template"
+	"time"
+
+	"github.com/ec2boot/ec2boot/bootstrap/config"
 )
+
+// Limits bound one template's execution; a zero field takes the config's
+// default.
+type Limits struct {
+	Timeout time.Duration
+	MaxSize int64
+}
 
 // Execute renders tmpl (named by its source path, for errors) with d.
 // Missing map keys are errors, never "<no value>", and every error reads
 // "SOURCE:LINE:COL: what".
-func Execute(source, text string, d Data) ([]byte, error) {
+//
+// The output is held to lim.MaxSize while it is written, and the wait for it
+// to lim.Timeout and to ctx. text/template cannot be interrupted, so the
+// execution runs in its own goroutine and Execute stops waiting for it: an
+// abandoned execution that writes again fails at once, and one that never
+// writes ({{range 100000000000}}{{end}}) spins on until the process exits.
+// ec2boot is a oneshot that exits after its run, so that is soon.
+func Execute(ctx context.Context, source, text string, d Data, lim Limits) ([]byte, error) {
+	if lim.Timeout <= 0 {
+		lim.Timeout = config.DefaultRenderTimeout
+	}
+	if lim.MaxSize <= 0 {
+		lim.MaxSize = int64(config.DefaultMaxSize)
+	}
 	t, err := template.New(source).Option("missingkey=error").Funcs(funcs(d)).Parse(text)
 	if err != nil {
 		return nil, locate(source, err)
 	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, d); err != nil {
-		return nil, locate(source, err)
+	w := &cappedWriter{max: lim.MaxSize}
+	done := make(chan error, 1) // buffered: an abandoned execution never blocks
+	go func() { done <- t.Execute(w, d) }()
+	timer := time.NewTimer(lim.Timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if errors.Is(err, errTooLarge) {
+			return nil, &Error{Source: source, Msg: fmt.Sprintf("output larger than max_size (%s)", config.Size(lim.MaxSize))}
+		}
+		if err != nil {
+			return nil, locate(source, err)
+		}
+		return w.buf.Bytes(), nil
+	case <-timer.C:
+		w.abandon()
+		return nil, &Error{Source: source, Msg: fmt.Sprintf("rendering took longer than render_timeout (%s)", lim.Timeout)}
+	case <-ctx.Done():
+		w.abandon()
+		return nil, &Error{Source: source, Msg: fmt.Sprintf("rendering stopped: %v", context.Cause(ctx))}
 	}
-	return buf.Bytes(), nil
 }
+
+var (
+	errTooLarge  = errors.New("template output too large")
+	errAbandoned = errors.New("template execution abandoned")
+)
+
+// cappedWriter buffers a template's output and fails the write that would
+// take it past max, so a runaway template stops at the cap instead of
+// filling memory. Once abandoned, every write fails.
+type cappedWriter struct {
+	buf       bytes.Buffer
+	max       int64
+	abandoned atomic.Bool
+}
+
+func (w *cappedWriter) Write(p []byte) (int, error) {
+	if w.abandoned.Load() {
+		return 0, errAbandoned
+	}
+	if int64(w.buf.Len())+int64(len(p)) > w.max {
+		return 0, errTooLarge
+	}
+	return w.buf.Write(p)
+}
+
+func (w *cappedWriter) abandon() { w.abandoned.Store(true) }
 
 // locate rewrites a template error into "SOURCE:LINE:COL: message".
 // text/template's messages are `template: NAME:LINE:COL: executing "NAME"

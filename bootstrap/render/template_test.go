@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"net/netip"
@@ -66,7 +67,7 @@ func TestExecute(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Execute("app.conf.tmpl", tc.text, testData())
+			got, err := Execute(context.Background(), "app.conf.tmpl", tc.text, testData(), Limits{})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want containing %q", err, tc.wantErr)
@@ -102,7 +103,7 @@ func TestShippedTemplates(t *testing.T) {
 			}
 			d := testData()
 			d.Peers["app"] = append(d.Peers["app"], d.Peers["web"]...)
-			got, err := Execute(filepath.Base(src), string(text), d)
+			got, err := Execute(context.Background(), filepath.Base(src), string(text), d, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,7 +151,7 @@ func FuzzTemplateData(f *testing.F) {
 			"app": {{Name: name, Role: "app", Addrs: addrs}},
 		}}
 		d := NewData(&facts.Facts{InstanceID: name}, set, vars)
-		out, err := Execute("peers.json.tmpl", string(text), d)
+		out, err := Execute(context.Background(), "peers.json.tmpl", string(text), d, Limits{})
 		if err != nil {
 			t.Fatalf("JSON template failed: %v", err)
 		}
@@ -159,7 +160,7 @@ func FuzzTemplateData(f *testing.F) {
 		}
 		for _, src := range others {
 			b, _ := os.ReadFile(src)
-			_, _ = Execute(src, string(b), d) // errors are fine (bad port); panics are not
+			_, _ = Execute(context.Background(), src, string(b), d, Limits{}) // errors are fine (bad port); panics are not
 		}
 	})
 }
