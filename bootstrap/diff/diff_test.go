@@ -82,7 +82,10 @@ func apply(a, d string) (string, error) {
 	if d == "" {
 		return a, nil
 	}
-	old := splitLines([]byte(a))
+	old := strings.SplitAfter(a, "\n")
+	if old[len(old)-1] == "" {
+		old = old[:len(old)-1]
+	}
 	var out []string
 	pos := 0
 	lastAdded := false
