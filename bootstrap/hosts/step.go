@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/ec2boot/ec2boot/bootstrap/atomicfile"
@@ -15,19 +16,39 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
 
-// Step manages the block in /etc/hosts.
-type Step struct{}
+// PeerSource gives a step the resolved peers of the run env belongs to.
+type PeerSource func(ctx context.Context, env *step.Env) (*peers.Set, error)
 
-// New returns the hosts step.
-func New() step.Step { return Step{} }
+// Step manages the block in /etc/hosts.
+type Step struct{ peers PeerSource }
+
+// New returns the hosts step, taking its peers from src: the run passes the
+// SharedPeers it also gives the render step, so peers are resolved once.
+func New(src PeerSource) step.Step { return Step{peers: src} }
 
 // Name implements step.Step.
 func (Step) Name() string { return "hosts" }
 
-// PeerSource returns the run's shared, memoised peer resolution for env,
-// with the current managed block as the fallback for peers the state does
-// not know. The run sets env.Peers to it; steps call it when it is unset.
-func PeerSource(env *step.Env) func(context.Context) (*peers.Set, error) {
+// SharedPeers returns a peer resolution for the steps of a run to share:
+// the first call for an env resolves, with the current managed block as the
+// fallback for peers the state does not know; later calls for the same env
+// return the same set.
+func SharedPeers() func(ctx context.Context, env *step.Env) (*peers.Set, error) {
+	var mu sync.Mutex
+	var last *step.Env
+	var get func(context.Context) (*peers.Set, error)
+	return func(ctx context.Context, env *step.Env) (*peers.Set, error) {
+		mu.Lock()
+		if env != last {
+			last, get = env, lazyPeers(env)
+		}
+		g := get
+		mu.Unlock()
+		return g(ctx)
+	}
+}
+
+func lazyPeers(env *step.Env) func(context.Context) (*peers.Set, error) {
 	return peers.Lazy(peers.Input{
 		Config: env.Config, Facts: env.Facts, State: env.State, Clock: env.Clock,
 		Fallback: func() (map[string][]netip.Addr, time.Time) {
@@ -55,17 +76,8 @@ func PeerSource(env *step.Env) func(context.Context) (*peers.Set, error) {
 	})
 }
 
-// Peers returns env's resolved peers, setting up the shared resolution if
-// the run did not.
-func Peers(ctx context.Context, env *step.Env) (*peers.Set, error) {
-	if env.Peers == nil {
-		env.Peers = PeerSource(env)
-	}
-	return env.Peers(ctx)
-}
-
 // Plan implements step.Step.
-func (Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
+func (s Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 	cfg := env.Config.Hosts
 	if !cfg.IsEnabled() {
 		return &plan{}, nil
@@ -73,7 +85,11 @@ func (Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 	if env.Facts == nil {
 		return nil, fmt.Errorf("no instance facts: %s left unchanged", cfg.Path)
 	}
-	set, err := Peers(ctx, env)
+	src := s.peers
+	if src == nil {
+		src = SharedPeers()
+	}
+	set, err := src(ctx, env)
 	if err != nil {
 		return nil, err
 	}

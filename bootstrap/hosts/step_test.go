@@ -30,7 +30,13 @@ func (m mapResolver) Lookup(_ context.Context, name string) ([]netip.Addr, error
 	return nil, peers.ErrNoAddress
 }
 
-func newEnv(t *testing.T, root string, res peers.Resolver) *step.Env {
+// testEnv is a run's env with the peer source its hosts step is given.
+type testEnv struct {
+	*step.Env
+	peers PeerSource
+}
+
+func newEnv(t *testing.T, root string, res peers.Resolver) *testEnv {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Peers.Roles = map[string][]string{"db": {"db-1.example.test"}}
@@ -43,13 +49,13 @@ func newEnv(t *testing.T, root string, res peers.Resolver) *step.Env {
 		Clock: clock.NewFake(time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)),
 		Facts: &facts.Facts{InstanceID: "i-0123", LocalIPv4: netip.MustParseAddr("10.0.0.9"), LocalHostname: "ip-10-0-0-9.ec2.internal"},
 	}
-	env.Peers = peers.Lazy(peers.Input{Config: cfg, Facts: env.Facts, State: store, Clock: env.Clock, Resolver: res})
-	return env
+	lazy := peers.Lazy(peers.Input{Config: cfg, Facts: env.Facts, State: store, Clock: env.Clock, Resolver: res})
+	return &testEnv{Env: env, peers: func(ctx context.Context, _ *step.Env) (*peers.Set, error) { return lazy(ctx) }}
 }
 
-func planApply(t *testing.T, env *step.Env) (string, step.Result, error) {
+func planApply(t *testing.T, env *testEnv) (string, step.Result, error) {
 	t.Helper()
-	p, err := New().Plan(context.Background(), env)
+	p, err := New(env.peers).Plan(context.Background(), env.Env)
 	if err != nil {
 		return "", step.Result{}, err
 	}
@@ -206,7 +212,7 @@ func TestStepPlanShowsCloudInitAndWritesNothing(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "etc/hosts"), []byte("127.0.0.1 localhost\n"), 0o644)
 	env := newEnv(t, root, mapResolver{"db-1.example.test": "10.0.1.1"})
 	env.DryRun = true
-	p, err := New().Plan(context.Background(), env)
+	p, err := New(env.peers).Plan(context.Background(), env.Env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +236,8 @@ func TestStepEditBetweenPlanAndApply(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
 	hostsPath := filepath.Join(root, "etc/hosts")
 	os.WriteFile(hostsPath, []byte("127.0.0.1 localhost\n"), 0o644)
-	p, err := New().Plan(context.Background(), newEnv(t, root, mapResolver{"db-1.example.test": "10.0.1.1"}))
+	env := newEnv(t, root, mapResolver{"db-1.example.test": "10.0.1.1"})
+	p, err := New(env.peers).Plan(context.Background(), env.Env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +287,7 @@ func TestStepFallsBackToTheBlockWhenStateIsLost(t *testing.T) {
 	}
 	os.RemoveAll(filepath.Join(root, "var/lib/ec2boot"))
 	env := newEnv(t, root, mapResolver{})
-	env.Peers = nil // the shared source, with the block as fallback
+	env.peers = SharedPeers() // the run's source, with the block as fallback
 	env.Config.Peers.Timeout.Duration = 100 * time.Millisecond
 	env.Config.Peers.Nameserver = "127.0.0.1:9" // discard port: no answer
 	desc, res, err := planApply(t, env)
@@ -292,5 +299,27 @@ func TestStepFallsBackToTheBlockWhenStateIsLost(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(root, "etc/hosts")); !strings.Contains(string(b), "10.0.1.1\tdb-1.example.test") {
 		t.Errorf("peer dropped: %q", b)
+	}
+}
+
+// TestSharedPeersResolveOncePerRun: the source the run gives hosts and
+// render returns one set for one run's env, and a new one for the next run.
+func TestSharedPeersResolveOncePerRun(t *testing.T) {
+	root := t.TempDir()
+	src := SharedPeers()
+	env := newEnv(t, root, mapResolver{}).Env
+	env.Config.Peers.Roles = nil // nothing to resolve: no DNS query
+	a, err := src(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := src(context.Background(), env)
+	if a != b {
+		t.Errorf("two resolutions for one run")
+	}
+	next := *env
+	c, _ := src(context.Background(), &next)
+	if c == a {
+		t.Errorf("the next run got the previous run's set")
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/lock"
-	"github.com/ec2boot/ec2boot/bootstrap/run"
 )
 
 // lockWait is how long --apply waits for a running ec2boot run to finish:
@@ -37,10 +36,7 @@ func Run(ctx context.Context, root hostfs.Root, configPath string, apply bool, w
 		opts.CloudInitMounts = ci.Warnings()
 	}
 	if apply {
-		if err := run.PublicRuntimeDir(root); err != nil {
-			return nil, fmt.Errorf("prepare-image: %w", err)
-		}
-		l, err := lock.Acquire(ctx, root.Path(run.LockFile), lockWait)
+		l, err := lock.AcquireRun(ctx, root, lockWait)
 		if err != nil {
 			return nil, fmt.Errorf("prepare-image: %w", err)
 		}

@@ -89,8 +89,8 @@ func TestEndToEndWithBind(t *testing.T) {
 		}
 		env := &step.Env{Root: hostfs.Root(root), Config: cfg, State: store, Log: logging.Discard(), Clock: clk,
 			Facts: &facts.Facts{InstanceID: "i-0123", LocalIPv4: netip.MustParseAddr("10.0.0.9"), LocalHostname: "ip-10-0-0-9.ec2.internal"}}
-		env.Peers = hosts.PeerSource(env)
-		for _, s := range []step.Step{hosts.New(), NewWithUnits(units)} {
+		shared := hosts.SharedPeers()
+		for _, s := range []step.Step{hosts.New(shared), NewWithUnits(units, shared)} {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			p, err := s.Plan(ctx, env)
 			if err != nil {

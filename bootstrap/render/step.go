@@ -14,7 +14,6 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/atomicfile"
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/diff"
-	"github.com/ec2boot/ec2boot/bootstrap/hosts"
 	"github.com/ec2boot/ec2boot/bootstrap/peers"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
@@ -25,14 +24,23 @@ const StateName = "render"
 // StagedArg in a check command's arguments stands for the staged file.
 const StagedArg = "{{staged}}"
 
-// Step renders the configured templates.
-type Step struct{ units Units }
+// PeerSource gives the step the resolved peers of the run env belongs to.
+// The run passes the source it shares with the hosts step, so that both see
+// the same set, resolved once.
+type PeerSource func(ctx context.Context, env *step.Env) (*peers.Set, error)
 
-// New returns the render step, acting on systemd units through systemctl.
-func New() step.Step { return &Step{units: &Systemd{}} }
+// Step renders the configured templates.
+type Step struct {
+	units Units
+	peers PeerSource
+}
+
+// New returns the render step, taking peers from src and acting on systemd
+// units through systemctl.
+func New(src PeerSource) step.Step { return &Step{units: &Systemd{}, peers: src} }
 
 // NewWithUnits returns the render step acting on units through u.
-func NewWithUnits(u Units) step.Step { return &Step{units: u} }
+func NewWithUnits(u Units, src PeerSource) step.Step { return &Step{units: u, peers: src} }
 
 // Name implements step.Step.
 func (*Step) Name() string { return "render" }
@@ -88,7 +96,13 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 	if env.Facts == nil {
 		return nil, errors.New("no instance facts: templates not rendered, files left unchanged")
 	}
-	set, err := hosts.Peers(ctx, env)
+	src := s.peers
+	if src == nil { // resolve on our own, without the hosts block's fallback
+		src = func(ctx context.Context, env *step.Env) (*peers.Set, error) {
+			return peers.Lazy(peers.Input{Config: env.Config, Facts: env.Facts, State: env.State, Clock: env.Clock})(ctx)
+		}
+	}
+	set, err := src(ctx, env)
 	if err != nil {
 		return nil, err
 	}

@@ -109,13 +109,19 @@ func (fx *fixture) env(t *testing.T, dryRun bool) *step.Env {
 	}
 	env := &step.Env{Root: hostfs.Root(fx.root), Config: fx.cfg, State: store, Log: logging.Discard(), Clock: fx.clk, DryRun: dryRun,
 		Facts: &facts.Facts{InstanceID: "i-0123", LocalIPv4: netip.MustParseAddr("10.0.0.9")}}
-	env.Peers = peers.Lazy(peers.Input{Config: fx.cfg, Facts: env.Facts, State: store, Clock: fx.clk, Resolver: fx.dns})
 	return env
+}
+
+// step is the render step resolving peers with the fixture's DNS map.
+func (fx *fixture) step() step.Step {
+	return NewWithUnits(fx.units, func(ctx context.Context, env *step.Env) (*peers.Set, error) {
+		return peers.Lazy(peers.Input{Config: env.Config, Facts: env.Facts, State: env.State, Clock: env.Clock, Resolver: fx.dns})(ctx)
+	})
 }
 
 func (fx *fixture) run(t *testing.T) (string, step.Result, error) {
 	t.Helper()
-	p, err := NewWithUnits(fx.units).Plan(context.Background(), fx.env(t, false))
+	p, err := fx.step().Plan(context.Background(), fx.env(t, false))
 	if err != nil {
 		return "", step.Result{}, err
 	}
@@ -226,7 +232,7 @@ func TestStepFailedActionRetriedNextRun(t *testing.T) {
 func TestStepInterruptedBeforeActions(t *testing.T) {
 	fx := newFixture(t)
 	fx.cfg.Templates = fx.cfg.Templates[:1]
-	p, err := NewWithUnits(fx.units).Plan(context.Background(), fx.env(t, false))
+	p, err := fx.step().Plan(context.Background(), fx.env(t, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +320,7 @@ func TestStepRefusedPeersWriteNothing(t *testing.T) {
 
 func TestStepPlanChangesNothing(t *testing.T) {
 	fx := newFixture(t)
-	p, err := NewWithUnits(fx.units).Plan(context.Background(), fx.env(t, true))
+	p, err := fx.step().Plan(context.Background(), fx.env(t, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +444,7 @@ func TestStepRelativeSourceFallsBackToShippedTemplates(t *testing.T) {
 // nothing; the next run does it all once.
 func TestStepSignalBeforeApplyWritesAndQueuesNothing(t *testing.T) {
 	fx := newFixture(t)
-	p, err := NewWithUnits(fx.units).Plan(context.Background(), fx.env(t, false))
+	p, err := fx.step().Plan(context.Background(), fx.env(t, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +475,7 @@ func TestStepSignalBeforeApplyWritesAndQueuesNothing(t *testing.T) {
 // exactly those.
 func TestStepSignalDuringActions(t *testing.T) {
 	fx := newFixture(t)
-	p, err := NewWithUnits(fx.units).Plan(context.Background(), fx.env(t, false))
+	p, err := fx.step().Plan(context.Background(), fx.env(t, false))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,7 @@ func checkInterrupted(t *testing.T, fx *fixture, rep *Report) {
 func TestInterruptedLockWait(t *testing.T) {
 	fx := newFixture(t)
 	fx.step("a")
-	l, err := lock.Acquire(context.Background(), filepath.Join(fx.root, LockFile), 0)
+	l, err := lock.Acquire(context.Background(), filepath.Join(fx.root, lock.RunFile), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,18 +11,8 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/lock"
 )
 
-// PrivateDir holds what only root may read, apart from the runtime
-// directory's public files: lock.Acquire creates it 0700.
-const PrivateDir = RuntimeDir + "/private"
-
-// LockFile serialises runs: the timer's, a manual one and the early unit's.
-const LockFile = PrivateDir + "/lock"
-
 func acquireLock(ctx context.Context, root hostfs.Root, wait time.Duration) (func(), error) {
-	if err := PublicRuntimeDir(root); err != nil {
-		return nil, fmt.Errorf("run lock: %w", err)
-	}
-	l, err := lock.Acquire(ctx, root.Path(LockFile), wait)
+	l, err := lock.AcquireRun(ctx, root, wait)
 	if err != nil {
 		return nil, fmt.Errorf("run lock: %w", err)
 	}

@@ -6,44 +6,17 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/ec2boot/ec2boot/bootstrap/atomicfile"
 	"github.com/ec2boot/ec2boot/bootstrap/diskguard"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+	"github.com/ec2boot/ec2boot/bootstrap/lock"
 )
 
-// RuntimeDir holds what other units read and what lives only until reboot.
-// It is readable by all (0755), as are the facts and the status in it: a
-// service running as its own user sources facts.env, and anyone may run
-// `ec2boot status`. Neither holds a secret. What is root's alone (the lock)
-// lives in PrivateDir.
-const RuntimeDir = "/run/ec2boot"
-
-// PublicRuntimeDir makes the runtime directory 0755 before the lock's
-// private directory inside it (which lock.Acquire would make, parents
-// included, 0700), or opens up one an earlier version made 0700: only its
-// mode changes, never its owner, and only when it is a directory of the
-// running user's (no link is followed).
-func PublicRuntimeDir(root hostfs.Root) error {
-	dir := root.Path(RuntimeDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !fi.IsDir() || !ok || int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("%s is not a directory of ours", RuntimeDir)
-	}
-	if fi.Mode().Perm() != 0o755 {
-		return os.Chmod(dir, 0o755)
-	}
-	return nil
-}
+// RuntimeDir holds what other units read and what lives only until reboot
+// (see lock.RuntimeDir, which owns the directory's layout).
+const RuntimeDir = lock.RuntimeDir
 
 // StatusFile is the last run's report, read by `ec2boot status`. It lives in
 // the runtime directory (a tmpfs), so that a run that changes nothing writes

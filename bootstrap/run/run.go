@@ -18,7 +18,6 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/diskguard"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
-	"github.com/ec2boot/ec2boot/bootstrap/hosts"
 	"github.com/ec2boot/ec2boot/bootstrap/interrupt"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
@@ -141,8 +140,6 @@ func Run(ctx context.Context, opts Options) *Report {
 		Root: opts.Root, Config: in.cfg, Facts: in.facts, State: in.store,
 		Log: log, Clock: opts.Clock, Force: opts.Force, DryRun: opts.DryRun, Version: opts.Version,
 	}
-	// Peers are resolved at most once per run, shared by hosts and render.
-	env.Peers = hosts.PeerSource(env)
 	stepCode := runSteps(ctx, opts, env, rep)
 	code = worst(code, stepCode)
 	msg := ""

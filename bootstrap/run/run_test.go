@@ -335,7 +335,7 @@ func TestCachesAreWrittenOnceAndForeignStateIgnored(t *testing.T) {
 func TestAnotherRunHoldsTheLock(t *testing.T) {
 	fx := newFixture(t)
 	fx.step("a")
-	l, err := lock.Acquire(context.Background(), filepath.Join(fx.root, LockFile), 0)
+	l, err := lock.Acquire(context.Background(), filepath.Join(fx.root, lock.RunFile), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

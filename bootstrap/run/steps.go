@@ -22,13 +22,15 @@ import (
 // A failing step does not stop the ones after it: each depends only on the
 // facts and config, never on an earlier step having succeeded.
 func Steps() []step.Step {
+	// Peers are resolved at most once per run, shared by hosts and render.
+	peers := hosts.SharedPeers()
 	return []step.Step{
 		// Each package adds its step here, in the order above.
 		factsfile.NewStep(),
 		relocate.New(),
 		ddns.NewStep(),
-		hosts.New(),
-		render.New(),
+		hosts.New(peers),
+		render.New(peers),
 		diskguard.New(),
 	}
 }

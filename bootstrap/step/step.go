@@ -13,7 +13,6 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
-	"github.com/ec2boot/ec2boot/bootstrap/peers"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 )
 
@@ -32,11 +31,6 @@ type Env struct {
 	DryRun bool
 	// Version is the binary's version, for User-Agent strings.
 	Version string
-	// Peers resolves the configured peers once per run and returns the same
-	// set to every step that asks (hosts, render). The run sets it, once,
-	// with hosts.PeerSource(env) after filling the fields above; left nil,
-	// each step resolves on its own.
-	Peers func(ctx context.Context) (*peers.Set, error)
 }
 
 // Step is one stage of a run.
