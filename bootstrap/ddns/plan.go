@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/ec2boot/ec2boot/bootstrap/lock"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
 
@@ -158,12 +160,16 @@ func (p *Plan) Apply(ctx context.Context) (step.Result, error) {
 		if p.env.State == nil || p.env.State.ReadOnly() {
 			return res, errors.New("ddns: no writable state store")
 		}
-		unlock, err := lockState(ctx, p.env.State.Dir())
+		// A lock next to the state file, so that two applies (even in one
+		// process) never send the same update twice or lose each other's
+		// state. The run holds its own lock too; this one keeps the step
+		// safe on its own, and waits for as long as the step's budget.
+		l, err := lock.Wait(ctx, filepath.Join(p.env.State.Dir(), stateName+".lock"))
 		if err != nil {
-			return res, fmt.Errorf("ddns: %w", err)
+			return res, fmt.Errorf("ddns: state lock: %w", err)
 		}
 		probs, err := p.applyLocked(ctx, &res)
-		unlock()
+		_ = l.Release()
 		problems = append(problems, probs...)
 		if err != nil {
 			problems = append(problems, err.Error())

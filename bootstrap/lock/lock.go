@@ -62,12 +62,24 @@ type Lock struct {
 // less: one attempt only) or ctx ends; the latter two return a *HeldError
 // naming the holder's pid.
 func Acquire(ctx context.Context, path string, wait time.Duration) (*Lock, error) {
-	wait = max(wait, 0)
+	deadline := time.NewTimer(max(wait, 0))
+	defer deadline.Stop()
+	return acquire(ctx, path, max(wait, 0), deadline.C)
+}
+
+// Wait takes the lock at path as Acquire does, waiting for as long as ctx
+// lasts; when ctx ends first it returns a *HeldError wrapping ctx's error.
+// For a caller whose whole budget is its context, as a step's apply.
+func Wait(ctx context.Context, path string) (*Lock, error) {
+	return acquire(ctx, path, 0, nil)
+}
+
+// acquire polls until it holds the lock, expired fires (nil: never) or ctx
+// ends.
+func acquire(ctx context.Context, path string, wait time.Duration, expired <-chan time.Time) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
 	delay := pollMin
 	for {
 		f, err := tryLock(path)
@@ -85,7 +97,7 @@ func Acquire(ctx context.Context, path string, wait time.Duration) (*Lock, error
 		select {
 		case <-retry.C:
 			f.Close()
-		case <-deadline.C:
+		case <-expired:
 			retry.Stop()
 			// One last try: the holder may have let go during the sleep.
 			last, err := tryLock(path)

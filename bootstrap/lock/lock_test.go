@@ -238,6 +238,47 @@ func TestContextEndsTheWait(t *testing.T) {
 	}
 }
 
+func TestWaitEndsWithTheContext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	startHelper(t, "hold", path)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := Wait(ctx, path)
+	var he *HeldError
+	if !errors.As(err, &he) || !errors.Is(err, context.DeadlineExceeded) || he.PID <= 0 {
+		t.Fatalf("err = %v, want *HeldError naming the holder and wrapping the deadline", err)
+	}
+}
+
+// TestWaitInProcess: two waiters in one process (two applies of a step)
+// take the lock one after the other.
+func TestWaitInProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	first, err := Wait(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		second, err := Wait(context.Background(), path)
+		if err == nil {
+			err = second.Release()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("second waiter returned while the first held the lock: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if err := first.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("second waiter: %v", err)
+	}
+}
+
 // Three processes that all want the lock run their critical sections one
 // after another, never interleaved.
 func TestMutualExclusion(t *testing.T) {
