@@ -118,7 +118,6 @@ func (r *run) relocate(ctx context.Context, path string) error {
 		}
 		msg := fmt.Sprintf("%s: bind-mounted %s again (reboot: the instance store kept its data)", path, r.rel(target))
 		r.res.Changed = append(r.res.Changed, msg)
-		log.Info().Msg(msg)
 		return r.maybeReclaim(path)
 	}
 	skeleton := pp.kind == pathSkeleton
@@ -185,7 +184,6 @@ func (r *run) relocate(ctx context.Context, path string) error {
 			path, n.dirs, n.files, humanize.Bytes(n.bytes), r.rel(target))
 	}
 	r.res.Changed = append(r.res.Changed, msg)
-	log.Info().Msg(msg)
 	if err := r.stage("bound", path); err != nil {
 		return err
 	}
@@ -416,7 +414,6 @@ func (r *run) handleWriters(ctx context.Context) {
 			msg += `; restart it, or set relocate.open_files = "restart"`
 		}
 		r.res.Degraded = append(r.res.Degraded, msg)
-		r.env.Log.Warn().Int("pid", w.PID).Str("process", w.Comm).Str("file", r.rel(w.Path)).Msg(msg)
 	}
 }
 

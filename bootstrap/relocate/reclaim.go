@@ -32,7 +32,6 @@ func (r *run) maybeReclaim(path string) error {
 	}
 	msg := fmt.Sprintf("%s: reclaimed %d files (%s) of the hidden original on the root disk", path, files, humanize.Bytes(freed))
 	r.res.Changed = append(r.res.Changed, msg)
-	r.env.Log.Info().Str("path", path).Int("files", files).Int64("bytes", freed).Msg(msg)
 	return nil
 }
 

@@ -179,7 +179,10 @@ func (p *plan) Describe(w io.Writer) {
 
 func (p *plan) rel(s string) string { return p.env.Root.Rel(s) }
 
-// Apply implements step.Plan.
+// Apply implements step.Plan. What it changed, what is degraded and what
+// failed go into the result and the error only: the run logs each of them
+// once. The step itself logs only what those do not carry (notes, reasons
+// for doing nothing).
 func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 	var res step.Result
 	if p.disabled {
@@ -192,7 +195,6 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 	switch p.store.action {
 	case storeNone:
 		if p.store.warn {
-			log.Warn().Msg(p.store.reason)
 			res.Degraded = append(res.Degraded, p.store.reason)
 		} else {
 			log.Info().Msg(p.store.reason)
@@ -208,7 +210,6 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 			return res, fmt.Errorf("instance store: %w", err)
 		}
 		res.Changed = append(res.Changed, did)
-		log.Info().Str("device", p.store.dev.Name).Msg(did)
 	}
 	if same, err := sameDisk(p.mp, p.env.Root.Path("/")); err != nil {
 		return res, fmt.Errorf("instance store: %w", err)
@@ -228,8 +229,7 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 			continue
 		}
 		if err := r.relocate(ctx, path); err != nil {
-			log.Error().Err(err).Str("path", path).Msg("relocation failed; the original stays in use")
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("%w; the original stays in use", err))
 		}
 	}
 	r.handleWriters(ctx)

@@ -196,11 +196,13 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int
 		case len(res.Degraded) > 0:
 			sr.Status = "degraded"
 			code = worst(code, ExitDegraded)
-			for _, d := range res.Degraded {
-				slog.Warn().Msg(d)
-			}
 		case len(res.Changed) > 0:
 			sr.Status = "changed"
+		}
+		// Steps log neither their changes nor what they found degraded:
+		// each is logged here, once, failed step or not.
+		for _, d := range res.Degraded {
+			slog.Warn().Msg(d)
 		}
 		for _, c := range res.Changed {
 			slog.Info().Msg(c)
