@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -137,45 +138,9 @@ func keyString(k toml.Key) string {
 	return strings.Join(parts, ".")
 }
 
-// cutTypeError takes apart the decoder's type errors, which carry the line
-// and key only in their text: `toml: line 2 (last key "disk.warn_percent"): ...`.
-// It matches `^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$` and
-// returns the pattern's groups, line "" when there is none. As with the
-// pattern's `.`, the message may not span lines (the key may). A byte loop
-// rather than a regexp keeps package regexp out of the binary.
-func cutTypeError(s string) (line, key, msg string, ok bool) {
-	rest, ok := strings.CutPrefix(s, "toml: ")
-	if !ok {
-		return "", "", "", false
-	}
-	// A text that starts "line " can only match with the line number: the
-	// other way, it would have to start "(last key".
-	if after, found := strings.CutPrefix(rest, "line "); found {
-		line, after = cutDigits(after)
-		if rest, found = strings.CutPrefix(after, " "); !found || line == "" {
-			return "", "", "", false
-		}
-	}
-	if rest, ok = strings.CutPrefix(rest, `(last key "`); !ok {
-		return "", "", "", false
-	}
-	if key, rest, ok = strings.Cut(rest, `"`); !ok {
-		return "", "", "", false
-	}
-	if msg, ok = strings.CutPrefix(rest, "): "); !ok || strings.Contains(msg, "\n") {
-		return "", "", "", false
-	}
-	return line, key, msg, true
-}
-
-// cutDigits splits s after its leading ASCII digits.
-func cutDigits(s string) (digits, rest string) {
-	i := 0
-	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-		i++
-	}
-	return s[:i], s[i:]
-}
+// typeError matches the decoder's type errors, which carry the line and key
+// only in their text: `toml: line 2 (last key "disk.warn_percent"): ...`.
+var typeError = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
 
 func tomlProblem(source string, err error, keys keyIndex) Problem {
 	var pe toml.ParseError
@@ -186,10 +151,10 @@ func tomlProblem(source string, err error, keys keyIndex) Problem {
 		}
 		return Problem{Source: source, Line: pe.Position.Line, Column: pe.Position.Col, Key: keys.indexedAt(pe.LastKey, pe.Position.Line), Message: msg}
 	}
-	if line, key, msg, ok := cutTypeError(err.Error()); ok {
-		p := Problem{Source: source, Key: key, Message: msg}
-		p.Line, _ = strconv.Atoi(line)
-		for _, pos := range keys.all(key) {
+	if m := typeError.FindStringSubmatch(err.Error()); m != nil {
+		p := Problem{Source: source, Key: m[2], Message: m[3]}
+		p.Line, _ = strconv.Atoi(m[1])
+		for _, pos := range keys.all(m[2]) {
 			if p.Line == 0 || pos.line == p.Line {
 				p.Line, p.Column, p.Key = pos.line, pos.col, pos.key
 				break

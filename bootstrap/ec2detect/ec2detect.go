@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
@@ -31,21 +32,9 @@ const (
 
 const amazonVendor = "Amazon EC2"
 
-// isInstanceID reports whether s matches `^i-[0-9a-f]{8,17}$`: "i-" and 8
-// (old) or 17 (current) lower-case hex digits, or anything between. A byte
-// loop rather than a regexp keeps package regexp out of the binary.
-func isInstanceID(s string) bool {
-	hex, ok := strings.CutPrefix(s, "i-")
-	if !ok || len(hex) < 8 || len(hex) > 17 {
-		return false
-	}
-	for i := 0; i < len(hex); i++ {
-		if c := hex[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
+// instanceIDPattern is an EC2 instance-id: "i-" and 8 (old) or 17 (current)
+// lower-case hex digits.
+var instanceIDPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
 
 // Result is what the local files say.
 type Result struct {
@@ -67,7 +56,7 @@ func OnEC2(root hostfs.Root) (bool, string) {
 // Detect reads the DMI and hypervisor files under root.
 func Detect(root hostfs.Root) Result {
 	var res Result
-	if tag, _ := read(root, BoardAssetTag); isInstanceID(tag) {
+	if tag, _ := read(root, BoardAssetTag); instanceIDPattern.MatchString(tag) {
 		res.InstanceID = tag
 	}
 	var seen []string

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,8 +127,8 @@ func parseMAC(b []byte) (string, error) {
 // regionOf derives a region from a zone name, for services that lack
 // placement/region.
 func regionOf(zone string) string {
-	if isZoneName(zone) {
-		return zone[:len(zone)-1]
+	if m := zoneRe.FindStringSubmatch(zone); m != nil {
+		return m[1]
 	}
 	return ""
 }
@@ -150,84 +151,30 @@ func clip(s string) string {
 	return s
 }
 
-// The value checks below are plain byte loops rather than regexps: the
-// package regexp and compiling its patterns at init cost the binary size
-// and start-up time. Each says which pattern it replaces; the tests hold
-// them to those patterns. Only ASCII passes any of them, so a multi-byte
-// rune is refused byte by byte, just as the patterns refused it.
+// The patterns of the values the metadata service gives. Lengths are checked
+// apart: a bounded repetition such as {0,127} compiles into that many
+// states, which would cost every start a noticeable part of a millisecond.
+var (
+	// An instance-id: "i-" and letters or digits. EC2 uses 8 or 17 hex
+	// digits; tests and emulators use other letters, which are harmless.
+	instanceIDRe = regexp.MustCompile(`^i-[0-9A-Za-z]+$`)
+	// Identifiers such as ami-…, m5d.large, eu-west-1, eu-west-1b.
+	tokenRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]*$`)
+	// A block-device-mapping entry name: ami, root, swap, ebsN, ephemeralN.
+	mappingRe = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+	// A device as IMDS gives it: "sdb", "/dev/xvda", "xvdcz".
+	deviceRe = regexp.MustCompile(`^(/dev/)?[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	// An availability zone whose region is the name less its last letter
+	// (not local or wavelength zones, whose names are longer).
+	zoneRe = regexp.MustCompile(`^([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]+)[a-z]$`)
+)
 
-// isInstanceID reports whether s matches `^i-[0-9A-Za-z]{1,32}$`: "i-" and
-// up to 32 letters or digits. EC2 uses 8 or 17 hex digits; tests and
-// emulators use other letters, which are harmless.
-func isInstanceID(s string) bool {
-	id, ok := strings.CutPrefix(s, "i-")
-	return ok && len(id) >= 1 && len(id) <= 32 && allBytes(id, isAlnum)
-}
+func isInstanceID(s string) bool  { return len(s) <= 2+32 && instanceIDRe.MatchString(s) }
+func isToken(s string) bool       { return len(s) <= 128 && tokenRe.MatchString(s) }
+func isMappingName(s string) bool { return len(s) <= 32 && mappingRe.MatchString(s) }
 
-// isToken reports whether s matches `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`:
-// identifiers such as ami-…, m5d.large, eu-west-1, eu-west-1b.
-func isToken(s string) bool {
-	return len(s) >= 1 && len(s) <= 128 && isAlnum(s[0]) && allBytes(s[1:], func(c byte) bool {
-		return isAlnum(c) || c == '.' || c == '_' || c == ':' || c == '-'
-	})
-}
-
-// isMappingName reports whether s matches `^[a-z][a-z0-9]{0,31}$`: a
-// block-device-mapping entry name such as ami, root, swap, ebsN, ephemeralN.
-func isMappingName(s string) bool {
-	return len(s) >= 1 && len(s) <= 32 && isLower(s[0]) && allBytes(s, func(c byte) bool { return isLower(c) || isDigit(c) })
-}
-
-// isDeviceName reports whether s matches
-// `^(/dev/)?[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`: a device as IMDS gives it,
-// "sdb", "/dev/xvda", "xvdcz". A name cannot start with '/', so a leading
-// "/dev/" is always the optional prefix.
+// isDeviceName allows 64 bytes after the optional /dev/ (a name cannot
+// start with '/', so a leading /dev/ is always that prefix).
 func isDeviceName(s string) bool {
-	s = strings.TrimPrefix(s, "/dev/")
-	return len(s) >= 1 && len(s) <= 64 && isAlnum(s[0]) && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '_' || c == '-' })
+	return len(strings.TrimPrefix(s, "/dev/")) <= 64 && deviceRe.MatchString(s)
 }
-
-// isZoneName reports whether zone matches
-// `^([a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+)[a-z]$`, an availability zone
-// whose region is the name less its last letter (not local or wavelength
-// zones, whose names are longer). Split at hyphens, that is "xx-NAME-Nz" or
-// "xx-PARTITION-NAME-Nz" with PARTITION gov or iso…; whichever form matches,
-// the region (the pattern's group 1) is everything but the last letter.
-func isZoneName(zone string) bool {
-	if zone == "" || !isLower(zone[len(zone)-1]) {
-		return false
-	}
-	region := zone[:len(zone)-1]
-	country, rest, _ := strings.Cut(region, "-")
-	if len(country) != 2 || !allBytes(country, isLower) {
-		return false
-	}
-	name, number, _ := strings.Cut(rest, "-")
-	if strings.Contains(number, "-") { // "xx-PARTITION-NAME-Nz"
-		if !isPartition(name) {
-			return false
-		}
-		name, number, _ = strings.Cut(number, "-")
-	}
-	return name != "" && allBytes(name, isLower) && number != "" && allBytes(number, isDigit)
-}
-
-// isPartition reports whether s matches `gov|iso[a-z]*`, the zone-name
-// part that marks GovCloud and the isolated partitions.
-func isPartition(s string) bool {
-	return s == "gov" || strings.HasPrefix(s, "iso") && allBytes(s, isLower)
-}
-
-// allBytes reports whether every byte of s passes ok (true for "").
-func allBytes(s string, ok func(byte) bool) bool {
-	for i := 0; i < len(s); i++ {
-		if !ok(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-func isAlnum(c byte) bool { return isLower(c) || isDigit(c) || 'A' <= c && c <= 'Z' }

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -21,6 +22,14 @@ const (
 	hashLen     = 16
 	// bodyNotice is the first line of every block body.
 	bodyNotice = "# Managed by ec2boot from its peers configuration: edits inside this block are overwritten."
+)
+
+var (
+	beginRE = regexp.MustCompile(`^# BEGIN ec2boot(?: sha256=([0-9a-f]{16}))?$`)
+	// markerish catches anything that looks like one of our markers, so a
+	// near miss ("#BEGIN ec2boot", "# END ec2boot peers") is refused, never
+	// guessed at.
+	markerish = regexp.MustCompile(`(?i)^[ \t]*#+[ \t]*(BEGIN|END)[ \t]+ec2boot\b`)
 )
 
 // Line is one line of the file with its terminator ("\n", "\r\n" or none on
@@ -88,18 +97,19 @@ func Parse(data []byte) (*File, error) {
 	}
 	for i, l := range f.Lines {
 		t := l.text()
-		if !looksLikeMarker(t) {
+		// Cheap filter first: markerish starts with '#' after blanks, and
+		// the address lines that make up most files do not.
+		if !strings.HasPrefix(strings.TrimLeft(t, " \t"), "#") || !markerish.MatchString(t) {
 			continue
 		}
-		hash, isBegin := cutBeginMarker(t)
 		switch {
-		case isBegin:
+		case beginRE.MatchString(t):
 			if f.Begin >= 0 {
 				return nil, &MarkerError{[]int{f.Lines[f.Begin].Num, l.Num}, "two BEGIN ec2boot markers (nested or repeated managed blocks)"}
 			}
 			f.Begin = i
-			f.StoredHash = hash
-		case isEndMarker(t):
+			f.StoredHash = beginRE.FindStringSubmatch(t)[1]
+		case t == endMarker:
 			if f.Begin < 0 {
 				return nil, &MarkerError{[]int{l.Num}, "END ec2boot without a BEGIN ec2boot before it"}
 			}
@@ -115,68 +125,6 @@ func Parse(data []byte) (*File, error) {
 		return nil, &MarkerError{[]int{f.Lines[f.Begin].Num}, "BEGIN ec2boot without END ec2boot"}
 	}
 	return f, nil
-}
-
-// The marker checks below are byte loops rather than regexps, which keeps
-// package regexp out of the binary. Each quotes the pattern it replaced; the
-// tests hold them to those patterns.
-
-// cutBeginMarker reports whether t is a BEGIN line, matching
-// `^# BEGIN ec2boot(?: sha256=([0-9a-f]{16}))?$`, and returns its hash (the
-// pattern's group: "" when the line has none).
-func cutBeginMarker(t string) (hash string, ok bool) {
-	rest, ok := strings.CutPrefix(t, beginMarker)
-	if !ok || rest == "" {
-		return "", ok
-	}
-	hash, ok = strings.CutPrefix(rest, hashPrefix)
-	if !ok || len(hash) != hashLen || strings.Trim(hash, "0123456789abcdef") != "" {
-		return "", false
-	}
-	return hash, true
-}
-
-// isEndMarker reports whether t matches `^# END ec2boot$`.
-func isEndMarker(t string) bool { return t == endMarker }
-
-// looksLikeMarker reports whether t looks like one of our markers, so that a
-// near miss ("#BEGIN ec2boot", "# END ec2boot peers") is refused, never
-// guessed at. It matches `(?i)^[ \t]*#+[ \t]*(BEGIN|END)[ \t]+ec2boot\b`:
-// blanks, one or more '#', blanks, BEGIN or END in any case, at least one
-// blank, ec2boot in any case, and then the end or a byte that is not an
-// ASCII word character ([0-9A-Za-z_], as \b has it).
-func looksLikeMarker(t string) bool {
-	t = strings.TrimLeft(t, " \t")
-	t, hashes := trimLeftAny(t, "#")
-	t = strings.TrimLeft(t, " \t")
-	t, word := cutPrefixFold(t, "begin")
-	if !word {
-		t, word = cutPrefixFold(t, "end")
-	}
-	t, blank := trimLeftAny(t, " \t")
-	t, name := cutPrefixFold(t, "ec2boot")
-	return hashes && word && blank && name && (t == "" || !isWordByte(t[0]))
-}
-
-// trimLeftAny is strings.TrimLeft, also reporting whether it trimmed any.
-func trimLeftAny(s, cutset string) (string, bool) {
-	rest := strings.TrimLeft(s, cutset)
-	return rest, len(rest) < len(s)
-}
-
-// cutPrefixFold is strings.CutPrefix ignoring case. Comparing a window of
-// len(prefix) bytes is exact for the words used here: none of their letters
-// has a non-ASCII case variant (unlike k and s, which the Kelvin sign and
-// long s fold to).
-func cutPrefixFold(s, prefix string) (string, bool) {
-	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
-		return s, false
-	}
-	return s[len(prefix):], true
-}
-
-func isWordByte(c byte) bool {
-	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_'
 }
 
 // HasBlock reports whether the file has a managed block.

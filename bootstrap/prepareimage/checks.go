@@ -1,7 +1,6 @@
 package prepareimage
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -23,84 +23,9 @@ var stateNames = map[string]string{
 	"facts":     "cached instance facts",
 }
 
-// credentialKeys are the keys that carry a secret.
-var credentialKeys = [...]string{"password", "passwd", "secret", "token", "api_key", "private_key"}
-
-// hasCredentialKey reports whether b sets a key that carries a secret to a
-// non-empty string, in TOML (also inside a JSON string holding TOML) or
-// JSON. Values are never printed. It is a byte loop rather than a regexp,
-// which keeps package regexp out of the binary, and finds exactly what
-// `(?i)(^|[\s{,"]|\\n|\\t)"?(password|passwd|secret|token|api_key|private_key)"?\s*[=:]\s*\\?"[^"\\]`
-// finds anywhere in b: a key, in any case, that starts b or follows white
-// space, '{', ',', '"' or an escaped \n or \t, then an optional closing
-// quote, '=' or ':' between optional white space, an opening quote
-// (possibly escaped) and a first character that is neither a quote nor a
-// backslash.
-func hasCredentialKey(b []byte) bool {
-	for p := range b {
-		if !credentialKeyMayStart(b, p) {
-			continue
-		}
-		for _, key := range credentialKeys {
-			if n := hasPrefixFold(b[p:], key); n > 0 && credentialValueFollows(b[p+n:]) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// credentialKeyMayStart reports whether a key at b[p] would follow
-// `(^|[\s{,"]|\\n|\\t)"?`. The optional quote needs no case of its own: a
-// quote is one of the characters a key may follow anyway.
-func credentialKeyMayStart(b []byte, p int) bool {
-	if p == 0 {
-		return true
-	}
-	switch b[p-1] {
-	case '\t', '\n', '\f', '\r', ' ', '{', ',', '"':
-		return true
-	case 'n', 'N', 't', 'T': // (?i) applies to the escapes' letters too
-		return p >= 2 && b[p-2] == '\\'
-	}
-	return false
-}
-
-// hasPrefixFold returns the length of the prefix of b that equals the
-// lower-case ASCII word in any case, or 0. Like (?i), it takes the Kelvin
-// sign for k and the long s for s, the only non-ASCII letters that fold to
-// ASCII ones.
-func hasPrefixFold(b []byte, word string) int {
-	n := 0
-	for i := 0; i < len(word); i++ {
-		c := word[i]
-		switch {
-		case n < len(b) && (b[n] == c || 'a' <= c && c <= 'z' && b[n] == c-'a'+'A'):
-			n++
-		case c == 's' && bytes.HasPrefix(b[n:], []byte("\u017f")):
-			n += len("\u017f")
-		case c == 'k' && bytes.HasPrefix(b[n:], []byte("\u212a")):
-			n += len("\u212a")
-		default:
-			return 0
-		}
-	}
-	return n
-}
-
-// credentialValueFollows reports whether b starts with what follows the
-// key in the pattern, `"?\s*[=:]\s*\\?"[^"\\]`, \s being ASCII white space
-// other than \v.
-func credentialValueFollows(b []byte) bool {
-	b = bytes.TrimPrefix(b, []byte(`"`))
-	b = bytes.TrimLeft(b, "\t\n\f\r ")
-	if len(b) == 0 || b[0] != '=' && b[0] != ':' {
-		return false
-	}
-	b = bytes.TrimLeft(b[1:], "\t\n\f\r ")
-	b = bytes.TrimPrefix(b, []byte(`\`))
-	return len(b) >= 2 && b[0] == '"' && b[1] != '"' && b[1] != '\\'
-}
+// credentialKey matches a key that carries a secret, in TOML (also inside a
+// JSON string holding TOML) or JSON. Values are never printed.
+var credentialKey = regexp.MustCompile(`(?i)(^|[\s{,"]|\\n|\\t)"?(password|passwd|secret|token|api_key|private_key)"?\s*[=:]\s*\\?"[^"\\]`)
 
 // maxScan bounds how much of one file is searched for credentials.
 const maxScan = 1 << 20
@@ -152,7 +77,7 @@ func stateOwner(path string) string {
 
 func holdsCredentials(path string) bool {
 	b, err := readHead(path)
-	return err == nil && hasCredentialKey(b)
+	return err == nil && credentialKey.Match(b)
 }
 
 func readHead(path string) ([]byte, error) {

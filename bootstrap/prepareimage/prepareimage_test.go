@@ -299,10 +299,18 @@ func TestCredentialKey(t *testing.T) {
 		{`password = ""`, false},
 		{`"passwords_rotated": 3`, false},
 		{`{"instance_id":"i-1"}`, false},
+		{`PassWd: "x"`, true},
+		{`{password:"x"}`, true},
+		{`\tsecret = "x"`, true},
+		{`password = \"x`, true},
+		{`xpassword = "x"`, false},
+		{`password = \"\"`, false},
+		{`secret = 'x'`, false},
+		{`private-key = "x"`, false},
 	}
 	for _, tc := range tests {
-		if got := hasCredentialKey([]byte(tc.in)); got != tc.want {
-			t.Errorf("hasCredentialKey(%q) = %v, want %v", tc.in, got, tc.want)
+		if got := credentialKey.MatchString(tc.in); got != tc.want {
+			t.Errorf("credentialKey(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }
