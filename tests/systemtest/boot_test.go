@@ -106,6 +106,20 @@ func TestBootUnderSystemd(t *testing.T) {
 	if prio["4"] == 0 {
 		t.Error("no warning (priority 4) entry from ec2boot: the inline password warning should be one")
 	}
+	// journalctl -t ec2boot finds the runs by their identifier, each ending
+	// with its summary line; no entry repeats itself in a JSON= field.
+	summaries := 0
+	for _, e := range tagged(t, c) {
+		if _, ok := e["JSON"]; ok {
+			t.Errorf("journal entry with a JSON= field: %v", e)
+		}
+		if e["EXIT_CODE"] != "" && e["OUTCOME"] != "" && strings.HasSuffix(e["TOOK"], "s") {
+			summaries++
+		}
+	}
+	if summaries == 0 {
+		t.Error("journalctl -t ec2boot shows no summary line (OUTCOME, EXIT_CODE, TOOK)")
+	}
 	warn := c.must(t, "journalctl", "-b", "-q", "--no-pager", "-u", "ec2boot.service", "-u", "ec2boot-refresh.service", "-p", "warning", "_COMM=ec2boot")
 	if !strings.Contains(warn, "inline password") {
 		t.Errorf("journalctl -p warning does not show the inline password warning:\n%s", warn)
@@ -194,10 +208,21 @@ func atoi(s string) int64 {
 	return n
 }
 
+// tagged returns this boot's journal entries with SYSLOG_IDENTIFIER=ec2boot.
+func tagged(t *testing.T, c *container) []map[string]string {
+	t.Helper()
+	return parseJournal(c.must(t, "journalctl", "-b", "-q", "-o", "json", "--no-pager", "-t", "ec2boot"))
+}
+
 // journal returns this boot's journal entries for a unit, as JSON fields.
 func journal(t *testing.T, c *container, unit string) []map[string]string {
 	t.Helper()
-	out := c.must(t, "journalctl", "-b", "-q", "-o", "json", "--no-pager", "-u", unit)
+	return parseJournal(c.must(t, "journalctl", "-b", "-q", "-o", "json", "--no-pager", "-u", unit))
+}
+
+// parseJournal reads journalctl -o json's lines; fields that are not
+// strings (binary ones) are left out.
+func parseJournal(out string) []map[string]string {
 	var entries []map[string]string
 	s := bufio.NewScanner(strings.NewReader(out))
 	s.Buffer(make([]byte, 1<<20), 1<<20)
