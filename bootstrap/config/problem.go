@@ -5,6 +5,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/ec2boot/ec2boot/bootstrap/humanize"
 )
 
 // Severity of a Problem.
@@ -30,7 +32,7 @@ type Problem struct {
 func (p Problem) String() string {
 	var b strings.Builder
 	if p.Source != "" {
-		b.WriteString(p.Source)
+		b.WriteString(humanize.OneLine(p.Source))
 		if p.Line > 0 {
 			fmt.Fprintf(&b, ":%d:%d", p.Line, p.Column)
 		}
@@ -40,10 +42,12 @@ func (p Problem) String() string {
 		b.WriteString("warning: ")
 	}
 	if p.Key != "" {
-		b.WriteString(p.Key)
+		// A key is whatever the TOML says, quoted keys included: one
+		// holding a newline must not start a line of its own.
+		b.WriteString(humanize.OneLine(p.Key))
 		b.WriteString(": ")
 	}
-	b.WriteString(p.Message)
+	b.WriteString(humanize.OneLine(p.Message))
 	return b.String()
 }
 

@@ -53,12 +53,12 @@ func New(w io.Writer, format Format, verbose bool) zerolog.Logger {
 	switch format {
 	case Journal:
 		if journal.Enabled() {
-			out = journalWriter{send: journal.Send}
+			out = oneLine{journalWriter{send: journal.Send}}
 		} else {
 			out = w // no journal socket: fall back to JSON on stderr
 		}
 	case Console:
-		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}
+		out = oneLine{zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}}
 	default:
 		out = w
 	}

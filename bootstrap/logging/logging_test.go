@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 
 	"github.com/ec2boot/ec2boot/internal/testenv"
 )
@@ -118,11 +119,14 @@ func TestJournalFields(t *testing.T) {
 	log := New(os.Stderr, Journal, false)
 	log.Info().Str("step", "ddns").Str("took", "26.4ms").Msg("registered web.example.test")
 	log.Error().Str("outcome", "failed").Int("exit_code", 2).Int("changes", 1).Str("took", "1.2s").Msg("run failed (exit 2): 1 change(s) applied")
+	log.Warn().Str("key", "dns.a\nb").Msg("unknown key\nPRIORITY=0")
 
 	want := []map[string]string{
 		{"PRIORITY": "6", "MESSAGE": "registered web.example.test", "SYSLOG_IDENTIFIER": "ec2boot", "STEP": "ddns", "TOOK": "26.4ms"},
 		{"PRIORITY": "3", "MESSAGE": "run failed (exit 2): 1 change(s) applied", "SYSLOG_IDENTIFIER": "ec2boot",
 			"OUTCOME": "failed", "EXIT_CODE": "2", "CHANGES": "1", "TOOK": "1.2s"},
+		// A newline in a value is escaped, so journalctl shows one line.
+		{"PRIORITY": "4", "MESSAGE": `unknown key\nPRIORITY=0`, "SYSLOG_IDENTIFIER": "ec2boot", "KEY": `dns.a\nb`},
 	}
 	var got []map[string]string
 	buf := make([]byte, 1<<16)
@@ -152,5 +156,38 @@ func TestJournalFieldNames(t *testing.T) {
 		if got := fieldName(in); got != want {
 			t.Errorf("fieldName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A value from the configuration or the network holding a newline must not
+// forge a second log line on the console, nor send escape sequences.
+func TestConsoleEscapesControlCharacters(t *testing.T) {
+	var b bytes.Buffer
+	log := New(&b, Console, false)
+	log.Warn().Str("key", "dns.accounts.a\nINF forged").Msg("unknown key dns.accounts.a\n12:00:00 INF forged line\x1b[2J")
+	got := b.String()
+	if n := strings.Count(got, "\n"); n != 1 {
+		t.Errorf("one event printed %d lines: %q", n, got)
+	}
+	if strings.Contains(got, "\x1b") {
+		t.Errorf("escape sequence reached the console: %q", got)
+	}
+	if !strings.Contains(got, `dns.accounts.a\n12:00:00 INF forged line\x1b[2J`) {
+		t.Errorf("message not shown escaped: %q", got)
+	}
+}
+
+// The journal gets the same escaping; its writer sees the event after it.
+func TestJournalValuesAreEscaped(t *testing.T) {
+	var b bytes.Buffer
+	w := oneLine{&b}
+	log := zerolog.New(w)
+	log.Error().Str("path", "/etc/a\nb").Msg("first\nsecond")
+	var ev map[string]any
+	if err := json.Unmarshal(b.Bytes(), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev["message"] != `first\nsecond` || ev["path"] != `/etc/a\nb` || ev["level"] != "error" {
+		t.Errorf("event = %v", ev)
 	}
 }
