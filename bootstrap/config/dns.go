@@ -246,21 +246,26 @@ func (s *DNS) validate(v *validator) {
 }
 
 // checkServerURL accepts "host", "host:port", "https://host[:port]" and an
-// explicit "http://host[:port]".
+// explicit "http://host[:port]". Messages never repeat credentials written
+// into the URL.
 func checkServerURL(s string) error {
 	raw := s
 	if !strings.Contains(s, "://") {
 		raw = "https://" + s
 	}
+	shown := RedactURL(s)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL: %v", s, err)
+		return fmt.Errorf("%q is not a URL: %v", shown, urlError(err))
+	}
+	if u.User != nil {
+		return fmt.Errorf("%q: credentials in the URL are refused (they would end up in logs); use username and password_file", shown)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return fmt.Errorf("%q: scheme must be https (or an explicit http)", s)
+		return fmt.Errorf("%q: scheme must be https (or an explicit http)", shown)
 	}
-	if u.Host == "" || u.User != nil || u.RawQuery != "" || (u.Path != "" && u.Path != "/") {
-		return fmt.Errorf("%q must be a base URL without credentials, path or query (put the path in path)", s)
+	if u.Host == "" || u.RawQuery != "" || (u.Path != "" && u.Path != "/") {
+		return fmt.Errorf("%q must be a base URL without credentials, path or query (put the path in path)", shown)
 	}
 	return nil
 }

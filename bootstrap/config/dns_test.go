@@ -110,7 +110,7 @@ account = "b"
 		`user-data:15:1: dns.accounts.b.server: "ftp://example.com": scheme must be https (or an explicit http)`,
 		`user-data:16:1: dns.accounts.b.path: must be an absolute URL path without query, got "nic/update"`,
 		"user-data:19:1: dns.accounts.b.refresh: 1m0s is too short: an unchanged update more often than hourly is abuse",
-		`user-data:22:1: dns.accounts.c.server: "https://user:pw@example.com/nic/update" must be a base URL without credentials, path or query (put the path in path)`,
+		`user-data:22:1: dns.accounts.c.server: "https://user:REDACTED@example.com/nic/update": credentials in the URL are refused (they would end up in logs); use username and password_file`,
 		`user-data:27:1: dns.records[0].name: "web" is not fully qualified (providers answer notfqdn)`,
 		`user-data:37:1: dns.records[2].name: "web.example.com" with account "b" is already dns.records[1]`,
 	}

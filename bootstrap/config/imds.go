@@ -28,8 +28,11 @@ func (s *IMDS) setDefaults() {
 func (s *IMDS) validate(v *validator) {
 	if s.Endpoint != "" {
 		u, err := url.Parse(s.Endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			v.errorf("imds.endpoint", "must be an http:// or https:// URL, got %q", s.Endpoint)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			v.errorf("imds.endpoint", "must be an http:// or https:// URL, got %q", RedactURL(s.Endpoint))
+		case u.User != nil:
+			v.errorf("imds.endpoint", "%q: credentials in the URL are refused", RedactURL(s.Endpoint))
 		}
 	}
 	if s.RequestTimeout.Duration > s.Timeout.Duration {

@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +44,37 @@ type Secret struct{ value string }
 // NewSecret wraps a value.
 func NewSecret(s string) Secret { return Secret{value: s} }
 
-// UnmarshalText takes the secret from the config.
+// UnmarshalText takes the secret from a text encoding.
 func (s *Secret) UnmarshalText(b []byte) error { s.value = string(b); return nil }
+
+// UnmarshalTOML takes the secret from the config. Only a string is a
+// password: `password = 123` would otherwise turn silently into "123", and
+// a value that is not what was meant must never be sent.
+func (s *Secret) UnmarshalTOML(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("a password must be a string in quotes, not %s", tomlTypeName(v))
+	}
+	s.value = str
+	return nil
+}
+
+// tomlTypeName names the TOML type of a decoded value, for messages.
+func tomlTypeName(v any) string {
+	switch v.(type) {
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a table"
+	case []any, []map[string]any:
+		return "an array"
+	}
+	return "a date or time"
+}
 
 // MarshalText keeps the secret out of any encoding.
 func (s Secret) MarshalText() ([]byte, error) {
@@ -71,23 +99,3 @@ func (s Secret) Reveal() string { return s.value }
 
 // IsSet reports whether a value was given.
 func (s Secret) IsSet() bool { return s.value != "" }
-
-// LoadSecret returns the inline secret, or reads the first line of file
-// (under root-resolved path readPath) when the inline one is empty.
-func LoadSecret(inline Secret, file string, readFile func(string) ([]byte, error)) (Secret, error) {
-	if file == "" {
-		return inline, nil
-	}
-	if readFile == nil {
-		readFile = os.ReadFile
-	}
-	b, err := readFile(file)
-	if err != nil {
-		return Secret{}, fmt.Errorf("password_file %s: %w", file, err)
-	}
-	v := strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r")
-	if v == "" {
-		return Secret{}, fmt.Errorf("password_file %s: empty", file)
-	}
-	return Secret{value: v}, nil
-}

@@ -3,6 +3,7 @@ package ddns
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -55,8 +56,8 @@ func NewDyndns2(a config.Account, password config.Secret, userAgent string, clie
 		raw = "https://" + raw // https unless http:// is written out
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("server %q is not an https (or explicit http) URL", a.Server)
+	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("server %q is not an https (or explicit http) URL", config.RedactURL(a.Server))
 	}
 	if client == nil {
 		client = NewHTTPClient()
@@ -174,6 +175,11 @@ func (d *Dyndns2) Send(ctx context.Context, batch []Change) []Outcome {
 	if err != nil {
 		return all(transportOutcome(ctx, d.base.Host, err))
 	}
+	// Whatever the provider sends back ends up in logs, status and state;
+	// a server that echoes the request must not put the password there.
+	body = []byte(d.scrub(string(body)))
+	resp.Status = d.scrub(resp.Status)
+	resp.Header.Set("Location", d.scrub(resp.Header.Get("Location")))
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		info, _ := lookupCode("badauth")
@@ -190,6 +196,29 @@ func (d *Dyndns2) Send(ctx context.Context, batch []Change) []Outcome {
 	}
 	out, _ := Assign(ParseResponse(body), len(batch))
 	return out
+}
+
+// scrub replaces the password, in every form a server could echo it (as
+// given, as user:password, and as the Basic credential), with [redacted].
+func (d *Dyndns2) scrub(s string) string {
+	pw := d.password.Reveal()
+	if pw == "" {
+		return s
+	}
+	userPass := d.username + ":" + pw
+	forms := []string{
+		base64.StdEncoding.EncodeToString([]byte(userPass)),
+		base64.RawStdEncoding.EncodeToString([]byte(userPass)),
+		base64.URLEncoding.EncodeToString([]byte(userPass)),
+		userPass,
+		url.QueryEscape(pw),
+		url.PathEscape(pw),
+		pw,
+	}
+	for _, f := range forms {
+		s = strings.ReplaceAll(s, f, "[redacted]")
+	}
+	return s
 }
 
 // transportOutcome describes a request that got no usable answer.

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
@@ -100,7 +99,7 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 		if _, ok := accounts[r.Account]; ok {
 			continue
 		}
-		accounts[r.Account] = s.openAccount(env, r.Account, cfg, client, instanceID)
+		accounts[r.Account] = s.openAccount(ctx, env, r.Account, cfg, client, instanceID)
 	}
 	p.accounts = accounts
 
@@ -171,11 +170,16 @@ func (p *Plan) lookup(ctx context.Context, name, typ string, checkerErr error) a
 	return answer{addrs: addrs, err: err, where: p.checker.Where(name)}
 }
 
-func (s *Step) openAccount(env *step.Env, name string, cfg config.DNS, client *http.Client, instanceID string) *account {
+func (s *Step) openAccount(ctx context.Context, env *step.Env, name string, cfg config.DNS, client *http.Client, instanceID string) *account {
 	a := &account{name: name, cfg: cfg.Accounts[name], refresh: cfg.RefreshFor(name)}
-	pw, err := config.LoadSecret(a.cfg.Password, a.cfg.PasswordFile, func(f string) ([]byte, error) {
-		return os.ReadFile(env.Root.Path(f))
-	})
+	var hostPath string
+	if a.cfg.PasswordFile != "" {
+		hostPath = env.Root.Path(a.cfg.PasswordFile)
+	}
+	pw, warnings, err := config.LoadSecret(ctx, a.cfg.Password, a.cfg.PasswordFile, hostPath)
+	for _, w := range warnings {
+		env.Log.Warn().Str("account", name).Msg(w)
+	}
 	if err != nil {
 		a.err = fmt.Errorf("account %s: %w", name, err)
 		return a
