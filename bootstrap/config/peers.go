@@ -24,9 +24,13 @@ type Peers struct {
 	// MinKeep refuses a write that would shrink a role below this fraction
 	// of its previous size (0 disables the check; an empty role is always
 	// refused unless AllowEmpty).
-	MinKeep    float64             `toml:"min_keep"`
-	AllowEmpty bool                `toml:"allow_empty"`
-	Roles      map[string][]string `toml:"roles"`
+	MinKeep float64 `toml:"min_keep"`
+	// MaxAddresses bounds the addresses one peer name contributes to the
+	// hosts block and the template data: a DNS answer with thousands of
+	// records must not become thousands of lines.
+	MaxAddresses int                 `toml:"max_addresses"`
+	AllowEmpty   bool                `toml:"allow_empty"`
+	Roles        map[string][]string `toml:"roles"`
 }
 
 // NameserverAddr returns Nameserver with the default port added.
@@ -60,11 +64,23 @@ func (s *Peers) setDefaults() {
 	if s.MinKeep == 0 {
 		s.MinKeep = 0.5
 	}
+	if s.MaxAddresses == 0 {
+		s.MaxAddresses = DefaultMaxPeerAddresses
+	}
 }
+
+// DefaultMaxPeerAddresses is peers.max_addresses when not set.
+const DefaultMaxPeerAddresses = 32
+
+// maxPeerAddresses is the highest peers.max_addresses accepted.
+const maxPeerAddresses = 1024
 
 func (s *Peers) validate(v *validator) {
 	if s.MinKeep < 0 || s.MinKeep > 1 {
 		v.errorf("peers.min_keep", "must be between 0 and 1, got %g", s.MinKeep)
+	}
+	if s.MaxAddresses < 1 || s.MaxAddresses > maxPeerAddresses {
+		v.errorf("peers.max_addresses", "must be between 1 and %d, got %d", maxPeerAddresses, s.MaxAddresses)
 	}
 	if s.Nameserver != "" {
 		host, port, err := net.SplitHostPort(s.NameserverAddr())

@@ -323,3 +323,29 @@ func TestSharedPeersResolveOncePerRun(t *testing.T) {
 		t.Errorf("the next run got the previous run's set")
 	}
 }
+
+type bigResolver struct{ n int }
+
+func (r bigResolver) Lookup(_ context.Context, name string) ([]netip.Addr, error) {
+	out := make([]netip.Addr, r.n)
+	for i := range out {
+		out[i] = netip.AddrFrom4([4]byte{10, 1, byte(i / 256), byte(i % 256)})
+	}
+	return out, nil
+}
+
+// A DNS answer of 4,000 A records used to become a 4,004-line block.
+func TestStepBoundsAddressesPerPeer(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	if _, _, err := planApply(t, newEnv(t, root, bigResolver{n: 4000})); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "etc/hosts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "db-1.example.test"); n != config.DefaultMaxPeerAddresses {
+		t.Errorf("db-1 has %d lines in the hosts file, want %d", n, config.DefaultMaxPeerAddresses)
+	}
+}

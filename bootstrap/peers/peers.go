@@ -74,6 +74,7 @@ type Set struct {
 	mem        memory
 	roles      map[string]int
 	configured map[string]bool
+	maxAddrs   int
 	// remember saves the memory once per resolution, however many steps
 	// (hosts, render) share this set.
 	remember    sync.Once
@@ -146,7 +147,7 @@ func Lazy(in Input) func(context.Context) (*Set, error) {
 func Resolve(ctx context.Context, in Input) (*Set, error) {
 	cfg := in.Config.Peers
 	now := in.Clock.Now()
-	set := &Set{Roles: map[string][]Host{}, now: now, roles: map[string]int{}, configured: map[string]bool{}}
+	set := &Set{Roles: map[string][]Host{}, now: now, roles: map[string]int{}, configured: map[string]bool{}, maxAddrs: cfg.MaxAddresses}
 	mem, err := loadMemory(in.State)
 	if err != nil {
 		return nil, err
@@ -227,9 +228,14 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 			}
 			r := found[name]
 			good, rejected := usable(r.addrs)
-			for _, w := range rejected {
+			for i, w := range rejected {
+				if i == maxRejectedShown && len(rejected) > i+1 {
+					set.Warnings = append(set.Warnings, fmt.Sprintf("peer %s (role %s): %d more addresses rejected", name, role, len(rejected)-i))
+					break
+				}
 				set.Warnings = append(set.Warnings, fmt.Sprintf("peer %s (role %s): %s", name, role, w))
 			}
+			good = set.capAddrs(name, role, good, cfg.MaxAddresses)
 			if len(good) > 0 {
 				h.Addrs, h.Source = good, FromDNS
 				set.Roles[role] = append(set.Roles[role], h)
@@ -271,9 +277,24 @@ func (s *Set) keepOrDrop(h Host, problem string, staleAfter time.Duration) {
 		return
 	}
 	good, _ := usable(k.Addrs)
-	h.Addrs, h.Source = good, FromStale
+	h.Addrs, h.Source = s.capAddrs(h.Name, h.Role, good, s.maxAddrs), FromStale
 	s.Roles[h.Role] = append(s.Roles[h.Role], h)
 	s.Stale = append(s.Stale, h)
+}
+
+// maxRejectedShown bounds the warnings about one name's rejected addresses.
+const maxRejectedShown = 8
+
+// capAddrs keeps at most max of a peer's addresses, which usable has
+// sorted (IPv4 first, then by value), so the same answer always keeps the
+// same ones whatever order DNS gave them in; it warns when it drops any.
+func (s *Set) capAddrs(name, role string, addrs []netip.Addr, max int) []netip.Addr {
+	if max <= 0 || len(addrs) <= max {
+		return addrs
+	}
+	s.Warnings = append(s.Warnings, fmt.Sprintf("peer %s (role %s): %d addresses, more than peers.max_addresses = %d: kept the %d lowest (IPv4 first), dropped %d",
+		name, role, len(addrs), max, max, len(addrs)-max))
+	return addrs[:max:max]
 }
 
 // guard refuses results that would empty a role or shrink it too far: a
@@ -395,9 +416,7 @@ func usable(addrs []netip.Addr) (good []netip.Addr, rejected []string) {
 			rejected = append(rejected, fmt.Sprintf("address %s rejected: %s", a, why))
 			continue
 		}
-		if !slices.Contains(good, a) {
-			good = append(good, a)
-		}
+		good = append(good, a)
 	}
 	slices.SortFunc(good, func(x, y netip.Addr) int {
 		if x.Is4() != y.Is4() {
@@ -408,7 +427,7 @@ func usable(addrs []netip.Addr) (good []netip.Addr, rejected []string) {
 		}
 		return x.Compare(y)
 	})
-	return good, rejected
+	return slices.Compact(good), rejected
 }
 
 // ownNames maps the instance's own names to its own addresses, so it can
