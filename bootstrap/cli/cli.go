@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ec2boot/ec2boot/bootstrap/clock"
+	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/run"
 )
@@ -26,9 +27,11 @@ const (
 
 // Globals are the flags and environment every command sees.
 type Globals struct {
-	Root         string
-	ConfigPath   string
-	IMDSEndpoint string
+	Root       string
+	ConfigPath string
+	// ConfigExplicit is set when --config was given: the file must exist.
+	ConfigExplicit bool
+	IMDSEndpoint   string
 	// LookupEnv reads the process environment (the AWS SDK's IMDS variables).
 	LookupEnv func(string) (string, bool)
 	Stdout    io.Writer
@@ -42,6 +45,11 @@ type Globals struct {
 }
 
 func (g *Globals) root() hostfs.Root { return hostfs.Root(g.Root) }
+
+// local is the local configuration file as the flags name it.
+func (g *Globals) local() config.Local {
+	return config.Local{Path: g.root().Path(g.ConfigPath), Name: g.ConfigPath, Required: g.ConfigExplicit}
+}
 
 func (g *Globals) clock() clock.Clock {
 	if g.Clock == nil {

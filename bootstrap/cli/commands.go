@@ -192,9 +192,10 @@ func Commands() []Command {
 			Args:    "[FILE]",
 			MaxArgs: 1, ArgFiles: true,
 			Summary: "check a configuration file or user-data",
-			Help: "Checks a configuration: a TOML file, or user-data (gzip, multipart MIME) holding one. Without\n" +
-				"FILE, the local configuration merged with this instance's user-data. Every problem is printed\n" +
-				"at once, as FILE:LINE:COLUMN: KEY: MESSAGE.",
+			Help: "Checks a configuration: a TOML file, or user-data (gzip, multipart MIME) holding one, laid\n" +
+				"over the local configuration (--config) as a run would. Without FILE, the local configuration\n" +
+				"merged with this instance's user-data. Every template is compiled and the roles, vars and facts\n" +
+				"it uses are checked. Every problem is printed at once, as FILE:LINE:COLUMN: KEY: MESSAGE.",
 			Examples: []Example{
 				{"ec2boot validate user-data.toml", "check a file before launching instances with it"},
 				{"ec2boot validate", "check what the next run would use"},

@@ -19,12 +19,12 @@ func Facts(ctx context.Context, g *Globals, asJSON bool) int {
 		g.Log.Error().Msg(err.Error())
 		return code
 	}
-	local, problems := config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, config.Source{})
+	imdsCfg, problems := config.LoadIMDS(g.local())
 	if err := problems.Err(); err != nil {
 		g.Log.Error().Msg(err.Error())
 		return ExitUsage
 	}
-	f, err := md.Facts(ctx, local.IMDS)
+	f, err := md.Facts(ctx, imdsCfg)
 	if err != nil {
 		g.Log.Error().Msg(err.Error())
 		return ExitNoMetadata

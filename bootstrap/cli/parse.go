@@ -13,8 +13,11 @@ type Parsed struct {
 	// what to print instead.
 	Command Command
 	Globals Values
-	Flags   Values
-	Args    []string
+	// GlobalsGiven names the global flags written on the command line,
+	// as opposed to their defaults (an explicit --config must exist).
+	GlobalsGiven map[string]bool
+	Flags        Values
+	Args         []string
 	// Help is set for --help, -h, `help` and `help COMMAND`: print
 	// HelpFor's usage ("" for the overview) on stdout and exit 0.
 	Help    bool
@@ -42,7 +45,7 @@ func (e *UsageError) Error() string {
 // before or after the command; flags and positional arguments may mix; "--"
 // ends the flags.
 func Parse(args []string) (*Parsed, error) {
-	p := &Parsed{Globals: defaults(GlobalFlags()), Flags: Values{}}
+	p := &Parsed{Globals: defaults(GlobalFlags()), GlobalsGiven: map[string]bool{}, Flags: Values{}}
 	// Before the command: global flags, --help, --version.
 	top := append(GlobalFlags(), TopFlags()...)
 	i := 0
@@ -65,6 +68,7 @@ func Parse(args []string) (*Parsed, error) {
 			return p, nil
 		}
 		p.Globals[f.Name] = val
+		p.GlobalsGiven[f.Name] = true
 	}
 	if i == len(args) {
 		return nil, &UsageError{Msg: "no command given; run 'ec2boot --help' for the list"}
@@ -99,6 +103,7 @@ func Parse(args []string) (*Parsed, error) {
 			return p, nil
 		case isGlobal(f.Name):
 			p.Globals[f.Name] = val
+			p.GlobalsGiven[f.Name] = true
 		default:
 			p.Flags[f.Name] = val
 		}

@@ -26,16 +26,17 @@ func Run(ctx context.Context, g *Globals, f RunFlags) int {
 	ctx, stop := interrupted(ctx, g)
 	defer stop()
 	rep := run.Run(ctx, run.Options{
-		Root:       g.root(),
-		ConfigPath: g.ConfigPath,
-		Metadata:   md,
-		Log:        g.Log,
-		Out:        g.Stdout,
-		Clock:      g.clock(),
-		Version:    g.Version,
-		DryRun:     f.DryRun,
-		Force:      f.Force,
-		LockWait:   f.LockWait,
+		Root:           g.root(),
+		ConfigPath:     g.ConfigPath,
+		ConfigRequired: g.ConfigExplicit,
+		Metadata:       md,
+		Log:            g.Log,
+		Out:            g.Stdout,
+		Clock:          g.clock(),
+		Version:        g.Version,
+		DryRun:         f.DryRun,
+		Force:          f.Force,
+		LockWait:       f.LockWait,
 	})
 	if f.DryRun {
 		return planExitCode(rep, f.DetailedExitCode)

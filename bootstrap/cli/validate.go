@@ -2,24 +2,31 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
+	"github.com/ec2boot/ec2boot/bootstrap/render"
 	"github.com/ec2boot/ec2boot/bootstrap/userdata"
 )
 
 // Validate is `ec2boot validate [FILE]`. A FILE may be plain TOML or
-// user-data (gzip, multipart MIME) with an ec2boot part; it is checked on its
-// own. Without FILE the local config is checked merged with this instance's
-// user-data. Every problem is printed, one per line.
+// user-data (gzip, multipart MIME) with an ec2boot part; it is merged over
+// the local config (--config) exactly as a run merges user-data. Without
+// FILE the local config is merged with this instance's user-data. Then
+// every template is compiled and its references to roles, vars and facts
+// are checked against the merged configuration. Every problem is printed,
+// one per line.
 func Validate(ctx context.Context, g *Globals, file string) int {
-	var problems config.Problems
+	local := g.local()
+	var top config.Source
 	var what string
 	if file != "" {
 		raw, err := os.ReadFile(file)
 		if err != nil {
-			fmt.Fprintf(g.Stdout, "%s: %v\n", file, err)
+			fmt.Fprintf(g.Stdout, "%s: %v\n", file, pathErr(err))
 			return ExitUsage
 		}
 		ex, err := userdata.Extract(raw)
@@ -31,23 +38,27 @@ func Validate(ctx context.Context, g *Globals, file string) int {
 			fmt.Fprintf(g.Stdout, "%s: no ec2boot configuration in it (%s)\n", file, ex.Describe())
 			return ExitUsage
 		}
-		_, problems = config.Load(config.Source{Name: file, Data: ex.TOML})
+		top = config.Source{Name: file, Data: ex.TOML}
 		what = file
+		if sameFile(file, local.Path) {
+			// validate /etc/ec2boot/config.toml: the file is the local
+			// config itself, not something laid over it.
+			local = config.Local{}
+		} else if _, err := os.Stat(local.Path); err == nil {
+			what = file + " over " + g.ConfigPath
+		}
 	} else {
+		imdsCfg, problems := config.LoadIMDS(local)
+		if problems.Err() != nil {
+			return report(g, g.ConfigPath, problems)
+		}
 		md, code, err := newMetadata(g, true)
 		if err != nil {
 			fmt.Fprintln(g.Stdout, err)
 			return code
 		}
-		local, localProblems := config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, config.Source{})
-		if localProblems.Err() != nil {
-			for _, p := range localProblems {
-				fmt.Fprintln(g.Stdout, p.String())
-			}
-			return ExitUsage
-		}
 		// The user-data comes from the service the facts were read from.
-		if _, err := md.Facts(ctx, local.IMDS); err != nil {
+		if _, err := md.Facts(ctx, imdsCfg); err != nil {
 			fmt.Fprintln(g.Stdout, err)
 			return ExitNoMetadata
 		}
@@ -61,9 +72,18 @@ func Validate(ctx context.Context, g *Globals, file string) int {
 			fmt.Fprintln(g.Stdout, err)
 			return ExitUsage
 		}
-		_, problems = config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, config.Source{Name: ex.Source, Data: ex.TOML})
+		top = config.Source{Name: ex.Source, Data: ex.TOML}
 		what = g.ConfigPath + " + user-data (" + ex.Describe() + ")"
 	}
+	cfg, problems := local.Check(top)
+	if cfg != nil {
+		problems = append(problems, checkTemplates(g, cfg, sourceOf(top, local))...)
+	}
+	return report(g, what, problems)
+}
+
+// report prints the problems and the summary and returns the exit code.
+func report(g *Globals, what string, problems config.Problems) int {
 	for _, p := range problems {
 		fmt.Fprintln(g.Stdout, p.String())
 	}
@@ -73,4 +93,77 @@ func Validate(ctx context.Context, g *Globals, file string) int {
 	}
 	fmt.Fprintf(g.Stdout, "%s: valid (%d warning(s))\n", what, len(problems.Warnings()))
 	return ExitOK
+}
+
+// sourceOf names where templates were configured, for a template file
+// that cannot be found.
+func sourceOf(top config.Source, local config.Local) string {
+	if top.Data != nil {
+		return top.Name
+	}
+	return local.Name
+}
+
+// checkTemplates compiles every template as the render step would and
+// checks what it refers to against cfg.
+func checkTemplates(g *Globals, cfg *config.Config, cfgName string) config.Problems {
+	var problems config.Problems
+	roles := cfg.Peers.RoleNames()
+	for i, t := range cfg.Templates {
+		key := fmt.Sprintf("templates[%d]", i)
+		if t.Source == "" {
+			continue // reported by the configuration's own checks
+		}
+		text, where, err := readTemplate(g, t)
+		if err != nil {
+			problems = append(problems, config.Problem{Source: cfgName, Key: key + ".source", Message: err.Error()})
+			continue
+		}
+		c, err := render.Compile(where, text)
+		if err != nil {
+			problems = append(problems, templateProblem(key, err))
+			continue
+		}
+		for _, e := range c.Refs(roles, cfg.Vars) {
+			problems = append(problems, templateProblem(key, e))
+		}
+	}
+	return problems
+}
+
+// readTemplate finds a template where the render step looks for it.
+func readTemplate(g *Globals, t config.Template) (text, where string, err error) {
+	paths := t.SourcePaths()
+	for _, p := range paths {
+		b, err := os.ReadFile(g.root().Path(p))
+		if err == nil {
+			return string(b), p, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return "", p, fmt.Errorf("%s: %v", p, pathErr(err))
+		}
+	}
+	return "", "", fmt.Errorf("template %q not found (looked for %s)", t.Source, strings.Join(paths, ", "))
+}
+
+func templateProblem(key string, err error) config.Problem {
+	var re *render.Error
+	if errors.As(err, &re) {
+		return config.Problem{Source: re.Source, Line: re.Line, Column: re.Col, Key: key, Message: re.Msg}
+	}
+	return config.Problem{Key: key, Message: err.Error()}
+}
+
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }

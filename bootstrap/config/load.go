@@ -24,18 +24,35 @@ type Source struct {
 // The returned problems include warnings even when the config is usable;
 // the config is nil when there is any error.
 func Load(sources ...Source) (*Config, Problems) {
+	cfg, problems := load(sources)
+	if len(problems.Errors()) > 0 {
+		return nil, problems
+	}
+	return cfg, problems
+}
+
+// load is Load that also returns a configuration with errors, as far as
+// it could be read (nil only when a source does not parse), for checks
+// that report every problem at once.
+func load(sources []Source) (*Config, Problems) {
 	var problems Problems
 	var maps []map[string]any
 	var located []locatedSource
+	unreadable := false
 	for _, src := range sources {
 		m, ps := parseSource(src)
 		problems = append(problems, ps...)
-		if m != nil {
-			maps = append(maps, m)
-			located = append(located, locatedSource{name: src.Name, keys: keyPositions(src.Data)})
+		if m == nil {
+			unreadable = true
+			continue
 		}
+		maps = append(maps, m)
+		located = append(located, locatedSource{name: src.Name, keys: keyPositions(src.Data)})
 	}
-	if len(problems.Errors()) > 0 {
+	// A syntax or type error leaves nothing to validate; unknown keys do
+	// not stop the rest from being checked, so every problem is reported
+	// in one go.
+	if unreadable {
 		problems.sort()
 		return nil, problems
 	}
@@ -56,9 +73,6 @@ func Load(sources ...Source) (*Config, Problems) {
 	cfg.validate(v)
 	problems = append(problems, v.problems...)
 	problems.sort()
-	if len(problems.Errors()) > 0 {
-		return nil, problems
-	}
 	return cfg, problems
 }
 
@@ -67,13 +81,41 @@ func Load(sources ...Source) (*Config, Problems) {
 // userData.Name is what problems in it are reported under, e.g.
 // "user-data part 2 (ec2boot.toml)".
 func LoadFiles(localPath, localName string, userData Source) (*Config, Problems) {
-	var sources []Source
-	b, err := os.ReadFile(localPath)
+	return Local{Path: localPath, Name: localName}.Load(userData)
+}
+
+// Local is the local configuration file.
+type Local struct {
+	Path string // where it is read (under --root)
+	Name string // what problems call it: the path as configured
+	// Required makes a missing file an error: it was named explicitly
+	// (--config), so its absence is a mistake, not a choice.
+	Required bool
+}
+
+// Sources reads the file: none when it is missing and not required.
+func (l Local) Sources() ([]Source, Problems) {
+	b, err := os.ReadFile(l.Path)
 	switch {
 	case err == nil:
-		sources = append(sources, Source{Name: localName, Data: b})
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, Problems{{Source: localName, Message: err.Error()}}
+		return []Source{{Name: l.Name, Data: b}}, nil
+	case errors.Is(err, os.ErrNotExist) && !l.Required:
+		return nil, nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, Problems{{Source: l.Name, Message: "no such file (given with --config)"}}
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return nil, Problems{{Source: l.Name, Message: err.Error()}}
+}
+
+// Load loads the local file merged under userData (Data nil: none).
+func (l Local) Load(userData Source) (*Config, Problems) {
+	sources, problems := l.Sources()
+	if problems.Err() != nil {
+		return nil, problems
 	}
 	if userData.Data != nil {
 		if userData.Name == "" {
@@ -82,6 +124,57 @@ func LoadFiles(localPath, localName string, userData Source) (*Config, Problems)
 		sources = append(sources, userData)
 	}
 	return Load(sources...)
+}
+
+// Check is Load for `ec2boot validate`: the configuration is returned
+// even when it has errors, as far as it could be read, so that its
+// templates can be checked too.
+func (l Local) Check(userData Source) (*Config, Problems) {
+	sources, problems := l.Sources()
+	if problems.Err() != nil {
+		return nil, problems
+	}
+	if userData.Data != nil {
+		sources = append(sources, userData)
+	}
+	return load(sources)
+}
+
+// LoadIMDS returns what is needed before user-data can be fetched: the
+// [imds] section of the local file, with defaults. The file's syntax,
+// types and keys are checked, and the [imds] rules; the rest waits for the
+// merge with user-data, which may complete what the local file leaves out
+// (a local account without username, say).
+func LoadIMDS(l Local) (IMDS, Problems) {
+	sources, problems := l.Sources()
+	if problems.Err() != nil {
+		return IMDS{}, problems
+	}
+	var cfg Config
+	for _, src := range sources {
+		m, ps := parseSource(src)
+		problems = append(problems, ps.Errors()...)
+		if m == nil {
+			continue
+		}
+		if _, err := toml.Decode(string(src.Data), &cfg); err != nil {
+			problems = append(problems, tomlProblem(src.Name, err, keyPositions(src.Data)))
+		}
+	}
+	if problems.Err() != nil {
+		problems.sort()
+		return IMDS{}, problems
+	}
+	cfg.IMDS.setDefaults()
+	located := make([]locatedSource, len(sources))
+	for i, src := range sources {
+		located[i] = locatedSource{name: src.Name, keys: keyPositions(src.Data)}
+	}
+	v := &validator{locate: locator(located)}
+	cfg.IMDS.validate(v)
+	problems = append(problems, v.problems.Errors()...)
+	problems.sort()
+	return cfg.IMDS, problems
 }
 
 // parseSource checks one document on its own: syntax, types and unknown keys.

@@ -40,12 +40,16 @@ colour = "red"
 `
 	_, ps := Load(Source{Name: "user-data", Data: []byte(userData)})
 	got := problemStrings(ps)
+	// Unknown keys and every other problem, all in one go.
 	want := []string{
 		"user-data:3:1: dns.bogus: unknown key",
+		`user-data:16:1: dns.records[1].name: "bad_name..example" is not a valid DNS name`,
+		`user-data:17:1: dns.records[1].address: "elastic-ip" is not one of [local-ipv4 public-ipv4 ipv6 local-ipv4+ipv6 public-ipv4+ipv6]`,
+		`user-data:18:1: dns.records[1].account: unknown account "nope"`,
 		"user-data:19:1: dns.records[1].colour: unknown key",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("unknown keys (-want +got):\n%s", diff)
+		t.Fatalf("every problem (-want +got):\n%s", diff)
 	}
 
 	fixed := strings.Replace(strings.Replace(userData, "bogus = 1\n", "", 1), "colour = \"red\"\n", "", 1)

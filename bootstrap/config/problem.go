@@ -34,7 +34,10 @@ func (p Problem) String() string {
 	if p.Source != "" {
 		b.WriteString(humanize.OneLine(p.Source))
 		if p.Line > 0 {
-			fmt.Fprintf(&b, ":%d:%d", p.Line, p.Column)
+			fmt.Fprintf(&b, ":%d", p.Line)
+			if p.Column > 0 {
+				fmt.Fprintf(&b, ":%d", p.Column)
+			}
 		}
 		b.WriteString(": ")
 	}

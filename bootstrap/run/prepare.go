@@ -10,6 +10,7 @@ import (
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
+	"github.com/ec2boot/ec2boot/bootstrap/imds"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/userdata"
 )
@@ -17,8 +18,10 @@ import (
 // prepare gathers facts and the configuration. On failure it returns the
 // exit code and an error that says what and where, having changed nothing.
 func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, int, error) {
-	localPath := opts.Root.Path(opts.ConfigPath)
-	local, problems := config.LoadFiles(localPath, opts.ConfigPath, config.Source{})
+	local := config.Local{Path: opts.Root.Path(opts.ConfigPath), Name: opts.ConfigPath, Required: opts.ConfigRequired}
+	// Only [imds] is needed before user-data is read; the rest is
+	// validated once user-data is merged over the local file.
+	imdsCfg, problems := config.LoadIMDS(local)
 	if err := problems.Err(); err != nil {
 		return nil, ExitInvalid, err
 	}
@@ -28,7 +31,7 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 	stateDir := opts.Root.Path(state.Dir)
 	code := ExitOK
 
-	f, err := opts.Metadata.Facts(ctx, local.IMDS)
+	f, err := opts.Metadata.Facts(ctx, imdsCfg)
 	if err != nil {
 		return nil, ExitNoMetadata, err
 	}
@@ -53,6 +56,9 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 	}
 
 	raw, cached, err := userDataFor(ctx, opts.Metadata, store, fresh)
+	if errors.Is(err, imds.ErrTooLarge) {
+		return nil, ExitInvalid, err
+	}
 	if err != nil {
 		return nil, ExitNoMetadata, err
 	}
@@ -68,7 +74,7 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 	if extracted.TOML == nil && len(raw) > 0 {
 		log.Info().Msgf("user-data has no ec2boot part (%s); using the local configuration only", extracted.Describe())
 	}
-	cfg, problems := config.LoadFiles(localPath, opts.ConfigPath, config.Source{Name: extracted.Source, Data: extracted.TOML})
+	cfg, problems := local.Load(config.Source{Name: extracted.Source, Data: extracted.TOML})
 	if err := problems.Err(); err != nil {
 		return nil, ExitInvalid, err
 	}
@@ -90,6 +96,12 @@ func userDataFor(ctx context.Context, md Metadata, store *state.Store, fresh boo
 		raw, err := md.UserData(ctx)
 		if err == nil {
 			return raw, "", nil
+		}
+		if errors.Is(err, imds.ErrTooLarge) {
+			// The service answered: this is the user-data, and it is
+			// refused like any other bad user-data, never swapped for the
+			// copy of an earlier boot.
+			return nil, "", err
 		}
 		if b, ok := cachedUserData(store); ok {
 			return b, fmt.Sprintf("degraded: %v; using the user-data cached by the last run", err), nil

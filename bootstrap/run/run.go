@@ -31,6 +31,8 @@ const DefaultConfigPath = "/etc/ec2boot/config.toml"
 type Options struct {
 	Root       hostfs.Root
 	ConfigPath string // host path, under Root; default DefaultConfigPath
+	// ConfigRequired makes a missing ConfigPath an error (--config given).
+	ConfigRequired bool
 	// Metadata is the instance metadata service; see NewMetadata.
 	Metadata Metadata
 	Log      zerolog.Logger

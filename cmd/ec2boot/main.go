@@ -71,7 +71,8 @@ func parse(args []string, stdout, stderr io.Writer) (*invocation, int) {
 		return nil, cli.ExitUsage
 	}
 	g := &cli.Globals{LookupEnv: os.LookupEnv, Stdout: stdout, Version: version,
-		Root: p.Globals.String("root"), ConfigPath: p.Globals.String("config"), IMDSEndpoint: p.Globals.String("imds-endpoint")}
+		Root: p.Globals.String("root"), ConfigPath: p.Globals.String("config"), IMDSEndpoint: p.Globals.String("imds-endpoint"),
+		ConfigExplicit: p.GlobalsGiven["config"]}
 	if !filepath.IsAbs(g.Root) {
 		abs, err := filepath.Abs(g.Root)
 		if err != nil {
