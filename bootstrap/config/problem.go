@@ -92,7 +92,9 @@ func (e *InvalidError) Error() string {
 	if len(lines) == 1 {
 		return "invalid configuration: " + lines[0]
 	}
-	return fmt.Sprintf("invalid configuration (%d problems):\n  %s", len(lines), strings.Join(lines, "\n  "))
+	// One line, so that a log line stays one line; validate lists them
+	// one per line.
+	return fmt.Sprintf("invalid configuration (%d problems): %s", len(lines), strings.Join(lines, "; "))
 }
 
 func (ps Problems) sort() {
