@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/rs/zerolog"
@@ -35,8 +36,11 @@ type Globals struct {
 	// LookupEnv reads the process environment (the AWS SDK's IMDS variables).
 	LookupEnv func(string) (string, bool)
 	Stdout    io.Writer
-	Log       zerolog.Logger
-	Version   string
+	// Stderr receives usage errors, as plain lines whatever the log
+	// format; nil sends them to Log.
+	Stderr  io.Writer
+	Log     zerolog.Logger
+	Version string
 	// Clock defaults to the real one.
 	Clock clock.Clock
 	// Exit ends the process on a second interrupting signal; default
@@ -56,4 +60,16 @@ func (g *Globals) clock() clock.Clock {
 		return clock.Real{}
 	}
 	return g.Clock
+}
+
+// usageError reports a bad flag or environment variable found past parsing
+// (an endpoint that is not a URL, say) the way the parser reports its own:
+// one plain line on stderr, for the person who typed it, and exit 1.
+func (g *Globals) usageError(cmd string, err error) int {
+	if g.Stderr == nil {
+		g.Log.Error().Msg(err.Error())
+		return ExitUsage
+	}
+	fmt.Fprintf(g.Stderr, "ec2boot %s: %v\n", cmd, err)
+	return ExitUsage
 }

@@ -14,10 +14,9 @@ import (
 
 // Facts is `ec2boot facts [--json]`.
 func Facts(ctx context.Context, g *Globals, asJSON bool) int {
-	md, code, err := newMetadata(g, false)
+	md, _, err := newMetadata(g, false)
 	if err != nil {
-		g.Log.Error().Msg(err.Error())
-		return code
+		return g.usageError("facts", err)
 	}
 	imdsCfg, problems := config.LoadIMDS(g.local())
 	if err := problems.Err(); err != nil {
@@ -31,7 +30,7 @@ func Facts(ctx context.Context, g *Globals, asJSON bool) int {
 	}
 	// Cached facts are printed, but the exit code says the service was not
 	// reached, as run's does: a script must not take them for fresh ones.
-	code = ExitOK
+	code := ExitOK
 	if f.Source == facts.SourceCache {
 		g.Log.Warn().Str("instance_id", f.InstanceID).Msg("printing the last known facts: " + f.Degraded)
 		code = ExitNoMetadata

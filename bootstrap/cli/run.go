@@ -18,10 +18,13 @@ type RunFlags struct {
 
 // Run is `ec2boot run` and `ec2boot plan`.
 func Run(ctx context.Context, g *Globals, f RunFlags) int {
-	md, code, err := newMetadata(g, true)
+	md, _, err := newMetadata(g, true)
 	if err != nil {
-		g.Log.Error().Msg(err.Error())
-		return code
+		name := "run"
+		if f.DryRun {
+			name = "plan"
+		}
+		return g.usageError(name, err)
 	}
 	ctx, stop := interrupted(ctx, g)
 	defer stop()

@@ -38,11 +38,18 @@ func TestCommandLineConventions(t *testing.T) {
 		{"missing value", []string{"run", "--lock-wait"}, 1, "", "ec2boot run: --lock-wait needs a value (--lock-wait DURATION)"},
 		{"bad duration", []string{"run", "--lock-wait=10"}, 1, "", `ec2boot run: --lock-wait: "10" is not a duration (write e.g. 90s, 2m or 1h30m)`},
 		{"extra argument, JSON logs", []string{"status", "--log-format=json", "now"}, 1, "", `ec2boot status: unexpected argument "now" (usage: ec2boot status [--json])`},
+		{"bad endpoint, JSON logs", []string{"plan", "--log-format=json", "--root", "/nonexistent", "--imds-endpoint", "ftp://127.0.0.1:1"}, 1, "",
+			`ec2boot plan: IMDS endpoint "ftp://127.0.0.1:1": want an http:// or https:// URL`},
+		{"endpoint mode from the environment, JSON logs", []string{"facts", "--log-format", "json", "--root", "/nonexistent"}, 1, "",
+			`ec2boot facts: IMDS endpoint mode "IPv7": want IPv4 or IPv6`},
 		{"bad log format", []string{"plan", "--log-format", "xml"}, 1, "", `ec2boot plan: --log-format: unknown log format "xml" (want auto, console, json or journal)`},
+	}
+	env := map[string][]string{
+		"endpoint mode from the environment, JSON logs": {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := ec2boot(t, tt.args...)
+			r := ec2bootEnv(t, env[tt.name], tt.args...)
 			if r.code != tt.code {
 				t.Errorf("ec2boot %q exited %d, want %d\nstdout: %s\nstderr: %s", tt.args, r.code, tt.code, r.stdout, r.stderr)
 			}

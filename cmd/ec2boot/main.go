@@ -70,7 +70,7 @@ func parse(args []string, stdout, stderr io.Writer) (*invocation, int) {
 		fmt.Fprintf(stderr, "ec2boot %s: --log-format: %v\n", name, err)
 		return nil, cli.ExitUsage
 	}
-	g := &cli.Globals{LookupEnv: os.LookupEnv, Stdout: stdout, Version: version,
+	g := &cli.Globals{LookupEnv: os.LookupEnv, Stdout: stdout, Stderr: stderr, Version: version,
 		Root: p.Globals.String("root"), ConfigPath: p.Globals.String("config"), IMDSEndpoint: p.Globals.String("imds-endpoint"),
 		ConfigExplicit: p.GlobalsGiven["config"]}
 	if !filepath.IsAbs(g.Root) {
