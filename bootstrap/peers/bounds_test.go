@@ -7,10 +7,12 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2boot/ec2boot/bootstrap/clock"
+	"github.com/ec2boot/ec2boot/internal/testpeer/bind"
 )
 
 // manyAddrs is a DNS answer of n A records, in an order set by seed.
@@ -87,5 +89,33 @@ func TestRejectedAddressWarningsAreBounded(t *testing.T) {
 	}
 	if len(set.Warnings) != maxRejectedShown+1 || !strings.HasSuffix(set.Warnings[maxRejectedShown], "492 more addresses rejected") {
 		t.Errorf("%d warnings, last %q", len(set.Warnings), set.Warnings[len(set.Warnings)-1])
+	}
+}
+
+// The same bound against BIND: 100 A records (BIND's own limit per name)
+// come back over TCP, the UDP answer being truncated, and the set keeps 32.
+func TestAddressCapAgainstBind(t *testing.T) {
+	srv := bind.Start(t, "example.test")
+	var addrs []netip.Addr
+	for _, s := range manyAddrs(100, 7) {
+		addrs = append(addrs, netip.MustParseAddr(s))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Update(ctx, "big.example.test", addrs); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(map[string][]string{"app": {"big.example.test"}})
+	cfg.Peers.Nameserver = srv.Addr
+	set, err := Resolve(ctx, Input{Config: cfg, Clock: clock.NewFake(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := set.Roles["app"]
+	if len(hosts) != 1 || len(hosts[0].Addrs) != 32 || hosts[0].Addrs[0] != netip.MustParseAddr("10.1.0.0") {
+		t.Fatalf("app = %v; missing %v; warnings %v", names(hosts), set.Missing, set.Warnings)
+	}
+	if len(set.Warnings) != 1 || !strings.Contains(set.Warnings[0], "100 addresses") {
+		t.Errorf("warnings = %q", set.Warnings)
 	}
 }
