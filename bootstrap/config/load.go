@@ -140,6 +140,35 @@ func (l Local) Check(userData Source) (*Config, Problems) {
 	return load(sources)
 }
 
+// LoadSections loads the local file alone for a command that acts only on
+// some sections of it (prepare-image: relocate). Syntax, types and unknown
+// keys are checked everywhere; the other rules only in those sections, as
+// user-data may complete the rest at launch (a local account without its
+// username is not wrong). The config is nil when any of that fails.
+func (l Local) LoadSections(sections ...string) (*Config, Problems) {
+	cfg, all := l.Check(Source{})
+	var problems Problems
+	for _, p := range all {
+		if p.Severity == Error && p.Message != "unknown key" && p.Key != "" && !inSections(p.Key, sections) {
+			continue
+		}
+		problems = append(problems, p)
+	}
+	if problems.Err() != nil {
+		return nil, problems
+	}
+	return cfg, problems
+}
+
+func inSections(key string, sections []string) bool {
+	for _, s := range sections {
+		if key == s || strings.HasPrefix(key, s+".") || strings.HasPrefix(key, s+"[") {
+			return true
+		}
+	}
+	return false
+}
+
 // LoadIMDS returns what is needed before user-data can be fetched: the
 // [imds] section of the local file, with defaults. The file's syntax,
 // types and keys are checked, and the [imds] rules; the rest waits for the

@@ -314,3 +314,26 @@ func TestCredentialKey(t *testing.T) {
 		}
 	}
 }
+
+// docs/config.md's merge example: the image's account has no username, as
+// user-data gives it at launch. prepare-image still inspects the image.
+func TestRunAcceptsALocalFileCompletedAtLaunch(t *testing.T) {
+	files := map[string]string{
+		"/etc/ec2boot/config.toml": "[dns.accounts.dyn]\nserver = \"https://members.dyndns.org\"\npassword_file = \"/etc/ec2boot/dyn.secret\"\n",
+		"/etc/ec2boot/dyn.secret":  "pw\n",
+	}
+	root := makeRoot(t, files)
+	var out bytes.Buffer
+	rep, err := Run(context.Background(), root, "/etc/ec2boot/config.toml", false, &out)
+	if err != nil || rep == nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if !strings.Contains(out.String(), "/etc/ec2boot/dyn.secret") {
+		t.Errorf("the account's password file is not in the report:\n%s", out.String())
+	}
+	// An unknown key is still the image's own mistake.
+	root = makeRoot(t, map[string]string{"/etc/ec2boot/config.toml": "[dns]\nbogus = 1\n"})
+	if _, err := Run(context.Background(), root, "/etc/ec2boot/config.toml", false, &out); err == nil || !strings.Contains(err.Error(), "dns.bogus: unknown key") {
+		t.Errorf("unknown key: %v", err)
+	}
+}

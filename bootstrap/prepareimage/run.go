@@ -23,7 +23,10 @@ const lockWait = 2 * time.Minute
 // when the report is Clean and 4 otherwise. A configuration that does not
 // load is an error (*config.InvalidError inside) and nothing is changed.
 func Run(ctx context.Context, root hostfs.Root, configPath string, apply bool, w io.Writer) (*Report, error) {
-	cfg, problems := config.LoadFiles(root.Path(configPath), configPath, config.Source{})
+	// The image's file alone: what user-data completes at launch (an
+	// account's username) is not judged here, only what this command acts
+	// on.
+	cfg, problems := config.Local{Path: root.Path(configPath), Name: configPath}.LoadSections("imds", "relocate")
 	if err := problems.Err(); err != nil {
 		return nil, fmt.Errorf("prepare-image: %w", err)
 	}
