@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ec2boot/ec2boot/bootstrap/names"
 )
 
 // DNS configures dynamic DNS registration: accounts at providers and the
@@ -150,12 +152,12 @@ func (s *DNS) setDefaults() {
 }
 
 func (s *DNS) validate(v *validator) {
-	names := make([]string, 0, len(s.Accounts))
+	accountNames := make([]string, 0, len(s.Accounts))
 	for name := range s.Accounts {
-		names = append(names, name)
+		accountNames = append(accountNames, name)
 	}
-	sort.Strings(names)
-	for _, name := range names {
+	sort.Strings(accountNames)
+	for _, name := range accountNames {
 		a := s.Accounts[name]
 		p := fmt.Sprintf("dns.accounts.%s", name)
 		if a.Provider != "dyndns2" {
@@ -224,11 +226,18 @@ func (s *DNS) validate(v *validator) {
 	seen := map[string]int{}
 	for i, r := range s.Records {
 		p := fmt.Sprintf("dns.records[%d]", i)
-		if r.Name == "" {
+		switch {
+		case r.Name == "":
 			v.errorf(p+".name", "missing")
-		} else if !IsHostname(r.Name) {
+		case names.IsTemplate(r.Name):
+			// Checked here for syntax and fact names; the name itself
+			// only once the facts are known (ExpandNames).
+			if _, err := names.Parse(r.Name); err != nil {
+				v.errorf(p+".name", "%v", err)
+			}
+		case !IsHostname(r.Name):
 			v.errorf(p+".name", "%q is not a valid DNS name", r.Name)
-		} else if !strings.Contains(strings.TrimSuffix(r.Name, "."), ".") {
+		case !strings.Contains(strings.TrimSuffix(r.Name, "."), "."):
 			v.errorf(p+".name", "%q is not fully qualified (providers answer notfqdn)", r.Name)
 		}
 		if !oneOf(r.Address, recordAddresses) {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ec2boot/ec2boot/bootstrap/names"
 )
 
 // Peers names the other servers this instance talks to, by role.
@@ -46,12 +48,12 @@ func (s *Peers) NameserverAddr() string {
 
 // RoleNames returns the roles in a stable order.
 func (s *Peers) RoleNames() []string {
-	names := make([]string, 0, len(s.Roles))
+	roles := make([]string, 0, len(s.Roles))
 	for r := range s.Roles {
-		names = append(names, r)
+		roles = append(roles, r)
 	}
-	sort.Strings(names)
-	return names
+	sort.Strings(roles)
+	return roles
 }
 
 func (s *Peers) setDefaults() {
@@ -89,15 +91,19 @@ func (s *Peers) validate(v *validator) {
 		}
 	}
 	for _, role := range s.RoleNames() {
-		names := s.Roles[role]
+		members := s.Roles[role]
 		p := fmt.Sprintf("peers.roles.%s", role)
 		if !IsHostname(role) || strings.Contains(role, ".") {
 			v.errorf(p, "role name %q: use letters, digits and hyphens", role)
 		}
 		seen := map[string]int{}
-		for i, n := range names {
+		for i, n := range members {
 			key := fmt.Sprintf("%s[%d]", p, i)
 			switch {
+			case names.IsTemplate(n):
+				if _, err := names.Parse(n); err != nil {
+					v.errorf(key, "%v", err)
+				}
 			case !IsHostname(n):
 				v.errorf(key, "%q is not a valid DNS name", n)
 			case ReservedHostname(n):

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ec2boot/ec2boot/bootstrap/humanize"
+	"github.com/ec2boot/ec2boot/bootstrap/names"
 )
 
 // Severity of a Problem.
@@ -146,36 +147,7 @@ func isUnder(p, dir string) bool {
 
 // IsHostname accepts DNS names: labels of letters, digits, '-' (not at
 // either end) and '_' (as in _dmarc), 63 bytes at most, 253 in all without
-// the optional final dot. A leading "*." for wildcards is not allowed:
-// records name real hosts. The facts use it too, for the metadata's names.
-func IsHostname(s string) bool {
-	s = strings.TrimSuffix(s, ".")
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for {
-		label, rest, more := strings.Cut(s, ".")
-		if !isLabel(label) {
-			return false
-		}
-		if !more {
-			return true
-		}
-		s = rest
-	}
-}
-
-// isLabel reports whether s is one label of a host name: 1 to 63 letters,
-// digits, '-' and '_', not starting or ending with '-'.
-func isLabel(s string) bool {
-	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+// the optional final dot. The facts use it too, for the metadata's names.
+// The rule lives in package names, which also checks names made from
+// templates.
+func IsHostname(s string) bool { return names.IsHostname(s) }
