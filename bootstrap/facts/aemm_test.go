@@ -51,8 +51,16 @@ func emulatedFacts() *facts.Facts {
 		BlockDevices: map[string]string{"ami": "/dev/xvda", "ebs0": "/dev/sdb", "ephemeral0": "/dev/sdb",
 			"root": "/dev/xvda", "swap": "/dev/sdcs"},
 		InstanceStores: []string{"/dev/sdb"},
-		GatheredAt:     t0,
-		Source:         facts.SourceIMDS,
+		LaunchIndex:    intp(0),
+		LifeCycle:      "on-demand",
+		// The emulator's own trap: without its asglifecycle command the
+		// target state is Terminated from the start.
+		TargetLifecycleState: "Terminated",
+		LaunchTime:           time.Date(2019, 10, 31, 7, 2, 24, 0, time.UTC),
+		Tags:                 map[string]string{"Name": "test-instance", "Test": "test-tag"},
+		TagsAvailable:        true,
+		GatheredAt:           t0,
+		Source:               facts.SourceIMDS,
 	}
 }
 

@@ -24,7 +24,24 @@ type Facts struct {
 	MAC              string            `json:"mac,omitempty"`
 	BlockDevices     map[string]string `json:"block_devices,omitempty"`   // mapping name (ami, root, ephemeral0) -> device
 	InstanceStores   []string          `json:"instance_stores,omitempty"` // devices of the ephemeralN mappings
-	GatheredAt       time.Time         `json:"gathered_at,omitzero"`
+	// LaunchIndex is ami-launch-index: the position within one launch
+	// request, from 0; nil when the service does not say.
+	LaunchIndex *int `json:"ami_launch_index,omitempty"`
+	// LifeCycle is instance-life-cycle: "spot" or "on-demand".
+	LifeCycle string `json:"instance_life_cycle,omitempty"`
+	// TargetLifecycleState is autoscaling/target-lifecycle-state
+	// (InService, Terminated, Detached, Standby, Warmed:*); empty outside
+	// Auto Scaling.
+	TargetLifecycleState string `json:"target_lifecycle_state,omitempty"`
+	// LaunchTime is pendingTime from the instance identity document: when
+	// the instance was last launched (or started after a stop).
+	LaunchTime time.Time `json:"launch_time,omitzero"`
+	// Tags are the instance's tags (tags/instance), when the launch
+	// template enables instance metadata tags; TagsAvailable is false when
+	// the service serves none (404), which is the default on EC2.
+	Tags          map[string]string `json:"tags,omitempty"`
+	TagsAvailable bool              `json:"tags_available,omitempty"`
+	GatheredAt    time.Time         `json:"gathered_at,omitzero"`
 	// Source is "imds", or "cache" when the metadata service was unreachable
 	// and the last known facts were used.
 	Source string `json:"source"`

@@ -75,6 +75,12 @@ func leaves() []leaf {
 		}},
 		{path: "local-ipv4", set: func(f *Facts, b []byte) (err error) { f.LocalIPv4, err = parseAddr(b, true); return }},
 		{path: "public-ipv4", set: func(f *Facts, b []byte) (err error) { f.PublicIPv4, err = parseAddr(b, true); return }},
+		{path: "ami-launch-index", set: func(f *Facts, b []byte) (err error) { f.LaunchIndex, err = parseLaunchIndex(b); return }},
+		{path: "instance-life-cycle", set: func(f *Facts, b []byte) (err error) { f.LifeCycle, err = parseToken(b); return }},
+		{path: "autoscaling/target-lifecycle-state", set: func(f *Facts, b []byte) (err error) {
+			f.TargetLifecycleState, err = parseToken(b)
+			return
+		}},
 		{path: "local-hostname", set: func(f *Facts, b []byte) (err error) { f.LocalHostname, err = parseHost(b); return }},
 		{path: "public-hostname", set: func(f *Facts, b []byte) (err error) { f.PublicHostname, err = parseHost(b); return }},
 	}
@@ -127,45 +133,15 @@ func gatherIMDS(ctx context.Context, src Getter, opt Options) (*Facts, error) {
 		opt.Listed()
 	}
 
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-		entries  = map[string]string{}
-	)
 	parallel := opt.Parallel
 	if parallel <= 0 {
 		parallel = 32
 	}
-	sem := make(chan struct{}, parallel)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-			cancel() // the rest cannot save the gathering
-		}
-	}
-	warn := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		f.Warnings = append(f.Warnings, fmt.Sprintf(format, args...))
-	}
-	run := func(fn func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			fn()
-		}()
-	}
+	w := &wave{f: f, sem: make(chan struct{}, parallel), ctx: ctx, cancel: cancel}
+	entries := map[string]string{}
+	mu, fail, warn, run := &w.mu, w.fail, w.warn, w.run
 
 	for _, l := range leaves() {
 		run(func() {
@@ -205,6 +181,28 @@ func gatherIMDS(ctx context.Context, src Getter, opt Options) (*Facts, error) {
 			}
 		}
 	})
+	// The tags: their listing is the only listing in the wave, and AWS's
+	// emulator takes one listing beside other requests (two at once crash
+	// it); each value follows its listing at once.
+	run(func() { tagsJob(ctx, src, f, w) })
+	run(func() {
+		b, err := optional(ctx, src, identityPath)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if b == nil {
+			return
+		}
+		t, err := parsePendingTime(b)
+		if err != nil {
+			warn("metadata instance-identity/document: %v; launch time unknown", err)
+			return
+		}
+		mu.Lock()
+		f.LaunchTime = t
+		mu.Unlock()
+	})
 	for _, name := range names {
 		if name[len(name)-1] == '/' {
 			continue
@@ -222,9 +220,9 @@ func gatherIMDS(ctx context.Context, src Getter, opt Options) (*Facts, error) {
 			}
 		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	w.wg.Wait()
+	if w.firstErr != nil {
+		return nil, w.firstErr
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -238,6 +236,49 @@ func gatherIMDS(ctx context.Context, src Getter, opt Options) (*Facts, error) {
 		f.Region = regionOf(f.AvailabilityZone)
 	}
 	return f, nil
+}
+
+// wave is the requests in flight on one token: at most cap(sem) at once;
+// the first error cancels the rest.
+type wave struct {
+	f        *Facts
+	mu       sync.Mutex
+	wg       sync.WaitGroup
+	sem      chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+	firstErr error
+}
+
+func (w *wave) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.firstErr == nil {
+		w.firstErr = err
+		w.cancel() // the rest cannot save the gathering
+	}
+}
+
+func (w *wave) warn(format string, args ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.f.Warnings = append(w.f.Warnings, fmt.Sprintf(format, args...))
+}
+
+// run starts fn as soon as a slot is free. A job may start more jobs: the
+// wait group counts it until it returns.
+func (w *wave) run(fn func()) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		select {
+		case w.sem <- struct{}{}:
+		case <-w.ctx.Done():
+			return
+		}
+		defer func() { <-w.sem }()
+		fn()
+	}()
 }
 
 type parsed[T any] struct {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,10 @@ func RenderEnv(f *facts.Facts) ([]byte, error) {
 		{"PUBLIC_HOSTNAME", f.PublicHostname},
 		{"MAC", f.MAC},
 		{"INSTANCE_STORES", strings.Join(f.InstanceStores, " ")},
+		{"AMI_LAUNCH_INDEX", launchIndex(f.LaunchIndex)},
+		{"INSTANCE_LIFE_CYCLE", f.LifeCycle},
+		{"TARGET_LIFECYCLE_STATE", f.TargetLifecycleState},
+		{"LAUNCH_TIME", launchTime(f.LaunchTime)},
 	}
 	names := make([]string, 0, len(f.BlockDevices))
 	for n := range f.BlockDevices {
@@ -62,6 +67,10 @@ func RenderEnv(f *facts.Facts) ([]byte, error) {
 	sort.Strings(names)
 	for _, n := range names {
 		pairs = append(pairs, [2]string{"BLOCK_DEVICE_" + envName(n), f.BlockDevices[n]})
+	}
+	vars, _ := TagVars(f.Tags)
+	for _, v := range vars {
+		pairs = append(pairs, [2]string{v.Name, v.Value})
 	}
 	pairs = append(pairs, [2]string{"FACTS_SOURCE", f.Source}, [2]string{"FACTS_DEGRADED", f.Degraded})
 	for _, p := range pairs {
@@ -121,4 +130,52 @@ func envName(n string) string {
 		}
 		return '_'
 	}, n)
+}
+
+func launchIndex(n *int) string {
+	if n == nil {
+		return ""
+	}
+	return strconv.Itoa(*n)
+}
+
+func launchTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// TagVar is one tag as an environment variable.
+type TagVar struct {
+	Name  string // without the EC2BOOT_ prefix: TAG_NAME
+	Key   string // the tag's key: Name
+	Value string
+}
+
+// TagVars maps tags to variable names: TAG_ and the key in upper case,
+// every character other than a letter or digit turned into '_'
+// ("aws:autoscaling:groupName" gives TAG_AWS_AUTOSCALING_GROUPNAME). Two
+// keys can give one name ("team-a" and "Team_A"): the key that sorts first
+// (byte order) keeps it, the others are left out of facts.env (facts.json
+// has every tag under its own key) and named in the warnings.
+func TagVars(tags map[string]string) ([]TagVar, []string) {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []TagVar
+	var warnings []string
+	owner := map[string]string{}
+	for _, k := range keys {
+		name := "TAG_" + envName(k)
+		if first, taken := owner[name]; taken {
+			warnings = append(warnings, fmt.Sprintf("tag %q would be %s%s like tag %q: left out of facts.env (facts.json has it)", k, Prefix, name, first))
+			continue
+		}
+		owner[name] = k
+		out = append(out, TagVar{Name: name, Key: k, Value: tags[k]})
+	}
+	return out, warnings
 }

@@ -42,6 +42,10 @@ func (*Step) Plan(_ context.Context, env *step.Env) (step.Plan, error) {
 	if env.Facts == nil {
 		return nil, errors.New("no instance facts to write")
 	}
+	_, collisions := TagVars(env.Facts.Tags)
+	for _, w := range collisions {
+		env.Log.Warn().Msg(w)
+	}
 	envData, err := RenderEnv(env.Facts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvPath, err)
