@@ -195,17 +195,21 @@ func Commands() []Command {
 			Help: "Checks a configuration: a TOML file, or user-data (gzip, multipart MIME) holding one, laid\n" +
 				"over the local configuration (--config) as a run would. Without FILE, the local configuration\n" +
 				"merged with this instance's user-data. Every template is compiled and the roles, vars and facts\n" +
-				"it uses are checked. Every problem is printed at once, as FILE:LINE:COLUMN: KEY: MESSAGE.",
+				"it uses are checked. Every problem is printed at once, as FILE:LINE:COLUMN: KEY: MESSAGE. Names\n" +
+				"written as templates are made from the facts of --facts, else this instance's (or those the\n" +
+				"last run cached); without facts only their syntax and fact names are checked, and it says so.",
+			Flags: []Flag{{Name: "facts", Type: FlagString, Arg: "FILE", Help: "make template names from the facts in FILE (facts.json, or facts --json)"}},
 			Examples: []Example{
 				{"ec2boot validate user-data.toml", "check a file before launching instances with it"},
+				{"ec2boot validate --facts facts.json user-data.toml", "and make its names from one instance's facts"},
 				{"ec2boot validate", "check what the next run would use"},
 			},
-			run: func(ctx context.Context, g *Globals, _ Values, args []string) int {
+			run: func(ctx context.Context, g *Globals, v Values, args []string) int {
 				file := ""
 				if len(args) > 0 {
 					file = args[0]
 				}
-				return Validate(ctx, g, file)
+				return Validate(ctx, g, file, v.String("facts"))
 			},
 		},
 		{

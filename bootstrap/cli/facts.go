@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
@@ -74,6 +76,24 @@ func printFacts(w io.Writer, f *facts.Facts) {
 	sort.Strings(devs)
 	rows = append(rows, [2]string{"block-devices", strings.Join(devs, " ")})
 	rows = append(rows, [2]string{"instance-stores", strings.Join(f.InstanceStores, " ")})
+	launchIndex, launchTime := "", ""
+	if f.LaunchIndex != nil {
+		launchIndex = fmt.Sprint(*f.LaunchIndex)
+	}
+	if !f.LaunchTime.IsZero() {
+		launchTime = f.LaunchTime.UTC().Format(time.RFC3339)
+	}
+	tags := "(not in the metadata)"
+	if f.TagsAvailable {
+		var kv []string
+		for k, v := range f.Tags {
+			kv = append(kv, k+"="+strconv.Quote(v))
+		}
+		sort.Strings(kv)
+		tags = strings.Join(kv, " ")
+	}
+	rows = append(rows, [][2]string{{"ami-launch-index", launchIndex}, {"life-cycle", f.LifeCycle},
+		{"target-lifecycle", f.TargetLifecycleState}, {"launch-time", launchTime}, {"tags", tags}}...)
 	if f.Degraded != "" {
 		rows = append(rows, [2]string{"degraded", f.Degraded})
 	}

@@ -2,13 +2,16 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
+	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/render"
+	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/userdata"
 )
 
@@ -19,10 +22,26 @@ import (
 // every template is compiled and its references to roles, vars and facts
 // are checked against the merged configuration. Every problem is printed,
 // one per line.
-func Validate(ctx context.Context, g *Globals, file string) int {
+//
+// Names written as templates are made from facts: those in factsFile (a
+// facts.json, or `ec2boot facts --json` output), else this instance's (read
+// from the metadata service without FILE, or cached by the last run with
+// one). Without any facts only their syntax and fact names are checked, and
+// the output says so.
+func Validate(ctx context.Context, g *Globals, file, factsFile string) int {
 	local := g.local()
 	var top config.Source
 	var what string
+	var f *facts.Facts
+	var factsFrom string
+	if factsFile != "" {
+		var err error
+		if f, err = readFactsFile(factsFile); err != nil {
+			fmt.Fprintln(g.Stdout, err)
+			return ExitUsage
+		}
+		factsFrom = factsFile
+	}
 	if file != "" {
 		raw, err := os.ReadFile(file)
 		if err != nil {
@@ -47,6 +66,9 @@ func Validate(ctx context.Context, g *Globals, file string) int {
 		} else if _, err := os.Stat(local.Path); err == nil {
 			what = file + " over " + g.ConfigPath
 		}
+		if f == nil {
+			f, factsFrom = cachedFacts(g)
+		}
 	} else {
 		imdsCfg, problems := config.LoadIMDS(local)
 		if problems.Err() != nil {
@@ -58,9 +80,13 @@ func Validate(ctx context.Context, g *Globals, file string) int {
 			return code
 		}
 		// The user-data comes from the service the facts were read from.
-		if _, err := md.Facts(ctx, imdsCfg); err != nil {
+		mdFacts, err := md.Facts(ctx, imdsCfg)
+		if err != nil {
 			fmt.Fprintln(g.Stdout, err)
 			return ExitNoMetadata
+		}
+		if f == nil {
+			f, factsFrom = mdFacts, "the metadata service"
 		}
 		raw, err := md.UserData(ctx)
 		if err != nil {
@@ -78,8 +104,59 @@ func Validate(ctx context.Context, g *Globals, file string) int {
 	cfg, problems := local.Check(top)
 	if cfg != nil {
 		problems = append(problems, checkTemplates(g, cfg, sourceOf(top, local))...)
+		problems = append(problems, checkNames(g, cfg, f, factsFrom)...)
 	}
 	return report(g, what, problems)
+}
+
+// checkNames makes the names written as templates from f, and says what
+// it could check.
+func checkNames(g *Globals, cfg *config.Config, f *facts.Facts, from string) config.Problems {
+	if !cfg.HasNameTemplates() {
+		return nil
+	}
+	if f == nil {
+		fmt.Fprintln(g.Stdout, "names written as templates: checked for syntax and fact names only (no facts: give --facts FILE, or run on the instance)")
+		return nil
+	}
+	_, problems := cfg.ExpandNames(f.NameData())
+	if len(problems) == 0 {
+		fmt.Fprintf(g.Stdout, "names written as templates: made from the facts of %s (from %s)\n", f.InstanceID, from)
+	}
+	return problems
+}
+
+// readFactsFile reads facts as facts.json or `ec2boot facts --json` has them.
+func readFactsFile(path string) (*facts.Facts, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--facts: %w", err)
+	}
+	var f facts.Facts
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("--facts %s: not facts in JSON: %v", path, err)
+	}
+	if f.InstanceID == "" {
+		return nil, fmt.Errorf("--facts %s: no instance_id in it", path)
+	}
+	return &f, nil
+}
+
+// cachedFacts returns the facts the last run cached, if any.
+func cachedFacts(g *Globals) (*facts.Facts, string) {
+	dir := g.root().Path(state.Dir)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, ""
+	}
+	store, err := state.Open(dir, "", true)
+	if err != nil {
+		return nil, ""
+	}
+	f, _, _, found, err := facts.LoadCached(store)
+	if err != nil || !found {
+		return nil, ""
+	}
+	return f, "the cache of the last run"
 }
 
 // report prints the problems and the summary and returns the exit code.

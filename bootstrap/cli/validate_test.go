@@ -29,7 +29,7 @@ func validate(t *testing.T, root, config string, explicit bool, file string) (in
 	t.Helper()
 	var out bytes.Buffer
 	g := &Globals{Root: root, ConfigPath: config, ConfigExplicit: explicit, Stdout: &out, Log: logging.Discard()}
-	code := Validate(context.Background(), g, file)
+	code := Validate(context.Background(), g, file, "")
 	return code, out.String()
 }
 

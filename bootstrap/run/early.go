@@ -48,7 +48,7 @@ func Early(ctx context.Context, opts Options) *Report {
 	}
 	rep.InstanceID = env.Facts.InstanceID
 	rep.FactsSource = env.Facts.Source
-	return done(runSteps(ctx, opts, env, rep), "")
+	return done(runSteps(ctx, opts, env, rep, nil), "")
 }
 
 // cachedEnv builds a step environment from the cached facts and user-data.

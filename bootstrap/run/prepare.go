@@ -83,6 +83,7 @@ func prepare(ctx context.Context, opts *Options, log zerolog.Logger) (*input, in
 		log.Warn().Msg(w.String())
 		in.warnings = append(in.warnings, w.String())
 	}
+	in.expandNames(log)
 	if fresh {
 		in.cache = func() error { return saveCaches(store, f, raw, opts.Clock.Now()) }
 	}

@@ -142,7 +142,10 @@ func Run(ctx context.Context, opts Options) *Report {
 		Root: opts.Root, Config: in.cfg, Facts: in.facts, State: in.store,
 		Log: log, Clock: opts.Clock, Force: opts.Force, DryRun: opts.DryRun, Version: opts.Version,
 	}
-	stepCode := runSteps(ctx, opts, env, rep)
+	if opts.DryRun {
+		describeNames(opts.Out, in)
+	}
+	stepCode := runSteps(ctx, opts, env, rep, in.namesErr)
 	code = worst(code, stepCode)
 	msg := ""
 	if in.facts.Degraded != "" {
@@ -167,7 +170,8 @@ func Run(ctx context.Context, opts Options) *Report {
 
 // runSteps plans and applies each step; a failure does not stop the next,
 // an interruption does: the steps after it are reported skipped.
-func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int {
+// namesErr, when set, fails the steps that use names without running them.
+func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report, namesErr error) int {
 	code := ExitOK
 	for _, s := range opts.Steps {
 		if interrupt.Cancelled(ctx) {
@@ -180,7 +184,14 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report) int
 		senv := *env
 		senv.Log = slog
 		sr := StepReport{Name: s.Name(), Status: "unchanged"}
-		res, pending, err := planAndApply(ctx, s, &senv, opts, rep)
+		var res step.Result
+		var pending bool
+		var err error
+		if namesErr != nil && usesNames(s.Name()) {
+			err = fmt.Errorf("not run (nothing sent, nothing written): %w", namesErr)
+		} else {
+			res, pending, err = planAndApply(ctx, s, &senv, opts, rep)
+		}
 		sr.Changed, sr.Degraded = res.Changed, res.Degraded
 		switch {
 		case err != nil && interrupt.Cancelled(ctx):
@@ -308,6 +319,10 @@ type input struct {
 	store    *state.Store
 	warnings []string
 	cache    func() error
+	// names lists each name made from a template, for plan; namesErr says
+	// why some could not be made (the steps that use names then do nothing).
+	names    []expandedName
+	namesErr error
 }
 
 func (in *input) saveCaches() error {

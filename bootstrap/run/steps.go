@@ -34,3 +34,15 @@ func Steps() []step.Step {
 		diskguard.New(),
 	}
 }
+
+// usesNames reports whether a step works with the configured names (record
+// and peer names, and the instance's own names in /etc/hosts and in
+// templates): when a name cannot be made from its template, these do
+// nothing at all rather than act on a partial list.
+func usesNames(step string) bool {
+	switch step {
+	case "ddns", "hosts", "render":
+		return true
+	}
+	return false
+}
