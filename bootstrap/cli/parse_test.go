@@ -19,8 +19,9 @@ func TestParse(t *testing.T) {
 		{[]string{"run"}, "run", Values{}, Values{"force": false, "lock-wait": 2 * time.Minute}, nil},
 		{[]string{"--root", "/r", "run", "--force", "--lock-wait=5s", "-v"}, "run",
 			Values{"root": "/r", "verbose": true}, Values{"force": true, "lock-wait": 5 * time.Second}, nil},
-		{[]string{"validate", "a.toml", "--config", "c.toml"}, "validate", Values{"config": "c.toml"}, Values{}, []string{"a.toml"}},
-		{[]string{"validate", "--", "--odd-name.toml"}, "validate", Values{}, Values{}, []string{"--odd-name.toml"}},
+		{[]string{"validate", "a.toml", "--config", "c.toml"}, "validate", Values{"config": "c.toml"}, Values{"facts": ""}, []string{"a.toml"}},
+		{[]string{"validate", "--", "--odd-name.toml"}, "validate", Values{}, Values{"facts": ""}, []string{"--odd-name.toml"}},
+		{[]string{"validate", "--facts", "f.json", "a.toml"}, "validate", Values{}, Values{"facts": "f.json"}, []string{"a.toml"}},
 		{[]string{"status", "--json=false"}, "status", Values{}, Values{"json": false}, nil},
 	}
 	for _, tt := range tests {
