@@ -34,14 +34,17 @@ func stateStatus(g *Globals) ([]statusSection, error) {
 		return nil, err
 	}
 	instanceID := ""
-	if f, _, _, found, err := facts.LoadCached(probe); err == nil && found {
-		instanceID = f.InstanceID
+	cached, _, _, found, err := facts.LoadCached(probe)
+	if err == nil && found {
+		instanceID = cached.InstanceID
+	} else {
+		cached = nil
 	}
 	store, err := state.Open(dir, instanceID, true)
 	if err != nil {
 		return nil, err
 	}
-	records, err := ddns.Status(store, cachedDNSConfig(g, store), g.clock().Now())
+	records, err := ddns.Status(store, cachedDNSConfig(g, store, cached), g.clock().Now())
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +56,7 @@ func stateStatus(g *Globals) ([]statusSection, error) {
 
 // cachedDNSConfig is the [dns] section the last run used, so that records
 // never registered are listed too; nil when it cannot be rebuilt.
-func cachedDNSConfig(g *Globals, store *state.Store) *config.DNS {
+func cachedDNSConfig(g *Globals, store *state.Store, f *facts.Facts) *config.DNS {
 	raw, _, _, err := userdata.LoadCache(store)
 	if err != nil {
 		return nil
@@ -65,6 +68,15 @@ func cachedDNSConfig(g *Globals, store *state.Store) *config.DNS {
 	cfg, problems := config.LoadFiles(g.root().Path(g.ConfigPath), g.ConfigPath, config.Source{Name: ex.Source, Data: ex.TOML})
 	if problems.Err() != nil {
 		return nil
+	}
+	if cfg.HasNameTemplates() {
+		// The names the last run registered are made from its facts.
+		if f == nil {
+			return nil
+		}
+		if cfg, problems = cfg.ExpandNames(f.NameData()); problems.Err() != nil {
+			return nil
+		}
 	}
 	return &cfg.DNS
 }

@@ -34,7 +34,11 @@ func (p *Plan) applyLocked(ctx context.Context, res *step.Result) ([]string, err
 			p.env.Log.Info().Str("name", it.name).Msg("ddns: already registered by a concurrent run; not sending again")
 		case it.d.act == actSend:
 			send = append(send, it)
+		case it.d.act == actConflict:
+			p.keepContests(st, it)
+			p.env.Log.Warn().Str("name", it.name).Msg("ddns: conflict: " + strings.Join(it.d.reasons, "; "))
 		case it.d.act == actNone:
+			p.keepContests(st, it)
 			for _, r := range it.rrs {
 				k := recordKey(it.acct.name, it.name, r.typ)
 				switch {
@@ -82,6 +86,7 @@ func (p *Plan) applyLocked(ctx context.Context, res *step.Result) ([]string, err
 				problems = append(problems, msg)
 			} else {
 				sent = append(sent, it)
+				p.keepContests(st, it)
 				res.Changed = append(res.Changed, fmt.Sprintf("registered %s %s at %s (%s)", it.name, myIP(it.change().Addrs), it.acct.name, o.Code))
 			}
 			if o.Class != Success && o.Scope == AccountScope {
@@ -102,6 +107,18 @@ func (p *Plan) applyLocked(ctx context.Context, res *step.Result) ([]string, err
 		}
 	}
 	return problems, nil
+}
+
+// keepContests stores what the decision learnt about other claimants.
+func (p *Plan) keepContests(st *State, it *item) {
+	for _, c := range it.d.contests {
+		k := recordKey(it.acct.name, it.name, c.typ)
+		if c.c == nil {
+			delete(st.Contests, k)
+		} else {
+			st.Contests[k] = c.c
+		}
+	}
 }
 
 // doneSincePlan reports whether another run registered its addresses

@@ -12,11 +12,12 @@ import (
 type action int
 
 const (
-	actNone    action = iota // DNS and state agree: nothing to send
-	actSend                  // send an update
-	actBlocked               // a sticky error or hold-off forbids sending (fails the step)
-	actSkip                  // the address is unknown: never guess (degrades the step)
-	actGuard                 // DNS disagrees but the provider said nochg: not resending (degrades)
+	actNone     action = iota // DNS and state agree: nothing to send
+	actSend                   // send an update
+	actBlocked                // a sticky error or hold-off forbids sending (fails the step)
+	actSkip                   // the address is unknown: never guess (degrades the step)
+	actGuard                  // DNS disagrees but the provider said nochg: not resending (degrades)
+	actConflict               // another claimant holds the name and this instance yields (degrades)
 )
 
 // answer is what DNS said for one record type.
@@ -32,6 +33,11 @@ type rr struct {
 	want  netip.Addr
 	state *RecordState // nil when this instance never registered it
 	dns   answer
+	// contest is what this instance remembers of another claimant (nil:
+	// none, or one from another configuration or address); fp is the
+	// fingerprint a new contest gets.
+	contest *Contest
+	fp      string
 }
 
 // decision is the outcome of decide for one record.
@@ -42,6 +48,9 @@ type decision struct {
 	// as such (first run, foreign state); confirm lists types whose last
 	// update DNS now confirms. Both are remembered without any request.
 	verify, confirm []string
+	// contests are the changes to remember about other claimants; for a
+	// send, only once the provider accepted it.
+	contests []contestChange
 }
 
 // decideIn is everything decide looks at.
@@ -62,7 +71,13 @@ func decide(in decideIn) decision {
 		return decision{act: actSkip, reasons: []string{fmt.Sprintf("address unknown: the instance has no %s (metadata not ready, or none assigned); not sending a guessed or empty address", strings.Join(in.missing, " or "))}}
 	}
 	if in.force {
-		return decision{act: actSend, reasons: []string{"forced (--force)"}}
+		d := decision{act: actSend, reasons: []string{"forced (--force)"}}
+		for _, r := range in.rrs {
+			if r.contest != nil {
+				d.contests = append(d.contests, contestChange{typ: r.typ})
+			}
+		}
+		return d
 	}
 	for _, b := range []*Block{in.accountSticky, in.hostSticky} {
 		if b != nil {
@@ -82,7 +97,12 @@ func decide(in decideIn) decision {
 // decideUpdate compares desired addresses with DNS and state.
 func decideUpdate(in decideIn) decision {
 	var d decision
-	var send, guard []string
+	var send, guard, conflict []string
+	forget := func(r rr) {
+		if r.contest != nil {
+			d.contests = append(d.contests, contestChange{typ: r.typ})
+		}
+	}
 	for _, r := range in.rrs {
 		st := r.state
 		registered := st != nil && st.Addr == r.want
@@ -98,16 +118,41 @@ func decideUpdate(in decideIn) decision {
 					r.typ, r.dns.where, showAddrs(r.dns.addrs), r.want, stamp(st.Touched)))
 				continue
 			}
+			if registered && st.Confirmed && len(r.dns.addrs) > 0 {
+				// DNS had our address and now shows another: a
+				// second claimant, or a hand edit.
+				ok, why, c := decideContest(in.now, r, r.fp)
+				if c != r.contest {
+					d.contests = append(d.contests, contestChange{typ: r.typ, c: c})
+				}
+				if ok {
+					send = append(send, why)
+				} else {
+					conflict = append(conflict, why)
+				}
+				continue
+			}
+			forget(r)
 			send = append(send, fmt.Sprintf("%s: mismatch: DNS says %s, want %s", r.typ, showAddrs(r.dns.addrs), r.want))
 		case !registered:
+			forget(r)
 			d.verify = append(d.verify, r.typ)
 		case !st.Confirmed:
+			forget(r)
 			d.confirm = append(d.confirm, r.typ)
+		case r.contest != nil && (!r.contest.Yielded.IsZero() || !in.now.Before(r.contest.Repaired.Add(contestMemory))):
+			// The name is ours again: the other claimant gave up,
+			// or the won repair is old enough to forget.
+			forget(r)
 		}
 	}
 	switch {
+	case len(conflict) > 0:
+		// Never send while yielding, not even the other family of a
+		// dual-stack record: dyndns2 sends both together.
+		return decision{act: actConflict, reasons: conflict, contests: d.contests}
 	case len(send) > 0:
-		return decision{act: actSend, reasons: send}
+		return decision{act: actSend, reasons: send, contests: d.contests}
 	case len(guard) > 0:
 		return decision{act: actGuard, reasons: guard}
 	}

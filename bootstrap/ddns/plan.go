@@ -1,12 +1,15 @@
 package ddns
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,6 +96,16 @@ func (p *Plan) itemsWith(act action) []*item {
 // and why, and every record that is blocked or skipped. It prints nothing
 // when there is nothing to do.
 func (p *Plan) Describe(w io.Writer) {
+	var b bytes.Buffer
+	p.describeActions(&b)
+	if b.Len() == 0 {
+		return // in step everywhere: nothing to say
+	}
+	b.WriteTo(w)
+	p.describeOwners(w)
+}
+
+func (p *Plan) describeActions(w io.Writer) {
 	send := p.itemsWith(actSend)
 	if bs := p.batches(send); len(bs) > 0 {
 		fmt.Fprintf(w, "ddns: %d request(s) to send\n", len(bs))
@@ -115,12 +128,61 @@ func (p *Plan) Describe(w io.Writer) {
 	for _, it := range p.itemsWith(actGuard) {
 		fmt.Fprintf(w, "ddns: not resending %s (account %s): %s\n", it.name, it.rec.Account, strings.Join(it.d.reasons, "; "))
 	}
+	for _, it := range p.itemsWith(actConflict) {
+		fmt.Fprintf(w, "ddns: yielding %s (account %s): %s\n", it.name, it.rec.Account, strings.Join(it.d.reasons, "; "))
+	}
 	for _, it := range p.itemsWith(actNone) {
 		if len(it.d.verify) > 0 {
 			fmt.Fprintf(w, "ddns: would remember %s %s: DNS already answers it\n", it.name, strings.Join(it.d.verify, "+"))
 		}
 	}
 }
+
+// describeOwners writes, for each record, who holds the name as far as DNS
+// shows and what this run does about it.
+func (p *Plan) describeOwners(w io.Writer) {
+	if len(p.items) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "ddns: names, owners, and what this run does:")
+	for _, it := range p.items {
+		verdict := map[action]string{actNone: "sends nothing", actSend: "sends an update", actBlocked: "sends nothing: blocked",
+			actSkip: "sends nothing: address unknown", actGuard: "sends nothing: provider already said nochg",
+			actConflict: "sends nothing: yielding to the other claimant"}[it.d.act]
+		if len(it.rrs) == 0 {
+			fmt.Fprintf(w, "  %s: %s\n", it.name, verdict)
+			continue
+		}
+		for _, r := range it.rrs {
+			fmt.Fprintf(w, "  %s %s %s: %s; %s\n", it.name, r.typ, r.want, ownerOf(r), verdict)
+		}
+	}
+}
+
+// ownerOf says who holds a record as far as DNS and state tell.
+func ownerOf(r rr) string {
+	switch {
+	case p0(r.dns) && r.state != nil && r.state.Addr == r.want:
+		return "owner: this instance, by its state (DNS not checked)"
+	case p0(r.dns):
+		return "owner: unknown (DNS not checked)"
+	case r.dns.err != nil:
+		return fmt.Sprintf("owner: unknown (DNS check failed: %v)", r.dns.err)
+	case slices.Equal(r.dns.addrs, []netip.Addr{r.want}):
+		return "owner: this instance (DNS answers its address)"
+	case len(r.dns.addrs) == 0:
+		return "owner: nobody (DNS answers nothing)"
+	case r.contest != nil && !r.contest.Yielded.IsZero():
+		return fmt.Sprintf("owner: another claimant (DNS answers %s); this instance yielded at %s", showAddrs(r.dns.addrs), stamp(r.contest.Yielded))
+	case r.state != nil && r.state.Addr == r.want && r.state.Confirmed:
+		return fmt.Sprintf("owner: another claimant, or a hand edit (DNS answers %s, after it answered ours)", showAddrs(r.dns.addrs))
+	}
+	return fmt.Sprintf("owner: another claimant or an old value (DNS answers %s)", showAddrs(r.dns.addrs))
+}
+
+// p0 reports an answer never asked for (forced runs and unknown addresses
+// skip the DNS check).
+func p0(a answer) bool { return a.err == nil && a.addrs == nil && a.where == "" }
 
 func changesOf(items []*item) []Change {
 	out := make([]Change, len(items))
@@ -136,7 +198,7 @@ func (p *Plan) needsState() bool {
 		return true
 	}
 	for _, it := range p.items {
-		if it.d.act == actSend || len(it.d.verify) > 0 || len(it.d.confirm) > 0 {
+		if it.d.act == actSend || len(it.d.verify) > 0 || len(it.d.confirm) > 0 || len(it.d.contests) > 0 {
 			return true
 		}
 	}
@@ -179,7 +241,7 @@ func (p *Plan) Apply(ctx context.Context) (step.Result, error) {
 		switch it.d.act {
 		case actBlocked:
 			problems = append(problems, fmt.Sprintf("%s: blocked: %s", it.name, strings.Join(it.d.reasons, "; ")))
-		case actSkip, actGuard:
+		case actSkip, actGuard, actConflict:
 			res.Degraded = append(res.Degraded, fmt.Sprintf("ddns %s: %s", it.name, strings.Join(it.d.reasons, "; ")))
 		}
 	}
@@ -212,10 +274,20 @@ func (p *Plan) forget(st *State, now time.Time) bool {
 	changed := false
 	recs := map[string]bool{}
 	hosts := map[string]string{} // hostKey -> current fingerprint
+	fps := map[string]string{}   // recordKey -> the fingerprint a contest must have
 	for _, it := range p.items {
 		hosts[hostKey(it.acct.name, it.name)] = it.hostFP
 		for _, typ := range []string{"A", "AAAA"} {
 			recs[recordKey(it.acct.name, it.name, typ)] = true
+		}
+		for _, r := range it.rrs {
+			fps[recordKey(it.acct.name, it.name, r.typ)] = r.fp
+		}
+	}
+	for k, c := range st.Contests {
+		if fp, ok := fps[k]; !ok || c.Config != fp {
+			delete(st.Contests, k)
+			changed = true
 		}
 	}
 	for k := range st.Records {

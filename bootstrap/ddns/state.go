@@ -28,6 +28,9 @@ type State struct {
 	Hosts map[string]*Block `json:"hosts,omitempty"`
 	// Accounts holds account-wide sticky errors and hold-offs.
 	Accounts map[string]*AccountState `json:"accounts,omitempty"`
+	// Contests remembers other claimants of our records, keyed by
+	// recordKey (see owner.go).
+	Contests map[string]*Contest `json:"contests,omitempty"`
 }
 
 // RecordState is one registered record.
@@ -101,6 +104,9 @@ func (st *State) init() {
 	}
 	if st.Accounts == nil {
 		st.Accounts = map[string]*AccountState{}
+	}
+	if st.Contests == nil {
+		st.Contests = map[string]*Contest{}
 	}
 }
 

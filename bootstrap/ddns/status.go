@@ -33,6 +33,34 @@ type RecordStatus struct {
 	// will be ignored by the next run.
 	Foreign    bool   `json:"foreign,omitempty"`
 	InstanceID string `json:"instance_id,omitempty"`
+	// Conflict is another claimant of this record, when there is one.
+	Conflict *ConflictStatus `json:"conflict,omitempty"`
+}
+
+// ConflictStatus is what this instance knows of another claimant of one of
+// its records.
+type ConflictStatus struct {
+	// State is "repaired" (the name was taken and this instance sent its
+	// address back once) or "yielded" (taken again: this instance sends
+	// nothing and the run exits 4).
+	State string `json:"state"`
+	// Other is the address DNS showed instead of ours: with dyndns2 the
+	// other claimant's, as far as DNS can tell.
+	Other    netip.Addr `json:"other"`
+	Since    time.Time  `json:"since"`
+	Repaired time.Time  `json:"repaired"`
+	Yielded  *time.Time `json:"yielded"`
+}
+
+func conflictOf(c *Contest) *ConflictStatus {
+	if c == nil {
+		return nil
+	}
+	cs := &ConflictStatus{State: "repaired", Other: c.Other, Since: c.Seen, Repaired: c.Repaired, Yielded: timeOrNil(c.Yielded)}
+	if !c.Yielded.IsZero() {
+		cs.State = "yielded"
+	}
+	return cs
 }
 
 // MarshalJSON writes absent times (never registered, no error, no hold-off)
@@ -74,6 +102,7 @@ func Status(store *state.Store, cfg *config.DNS, now time.Time) ([]RecordStatus,
 		rs := RecordStatus{Account: r.Account, Name: r.Name, Type: r.Type, Addr: r.Addr, RegisteredAt: r.Touched,
 			Via: r.Via, Code: r.Code, Foreign: foreign, InstanceID: writer}
 		attachBlocks(&rs, &st, r.Confirmed)
+		rs.Conflict = conflictOf(st.Contests[recordKey(r.Account, r.Name, r.Type)])
 		out = append(out, rs)
 		seen[hostKey(r.Account, r.Name)] = true
 	}
@@ -162,6 +191,11 @@ func WriteStatus(w io.Writer, rs []RecordStatus) {
 		errText := "-"
 		if r.Error != "" {
 			errText = r.Error + " since " + stamp(r.ErrorSince)
+		}
+		if c := r.Conflict; c != nil && c.Yielded != nil {
+			errText = fmt.Sprintf("conflict: yielded to another claimant (DNS shows %s) since %s", c.Other, stamp(*c.Yielded))
+		} else if c != nil && errText == "-" {
+			errText = fmt.Sprintf("contested: repaired at %s after DNS showed %s", stamp(c.Repaired), c.Other)
 		}
 		if r.Foreign {
 			errText = fmt.Sprintf("state from another instance (%s): ignored by the next run", r.InstanceID)

@@ -134,7 +134,12 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 			if addr.Is6() {
 				typ = "AAAA"
 			}
-			it.rrs = append(it.rrs, rr{typ: typ, want: addr, state: st.Records[recordKey(a.name, it.name, typ)]})
+			fp := contestFP(it.hostFP, addr)
+			c := st.Contests[recordKey(a.name, it.name, typ)]
+			if c != nil && c.Config != fp {
+				c = nil // another configuration or address: forgotten on apply
+			}
+			it.rrs = append(it.rrs, rr{typ: typ, want: addr, state: st.Records[recordKey(a.name, it.name, typ)], contest: c, fp: fp})
 		}
 		if len(in.missing) == 0 && !env.Force {
 			for i := range it.rrs {

@@ -341,6 +341,9 @@ func TestPlanShowsExactRequestRedactedAndTouchesNothing(t *testing.T) {
       Authorization: Basic testuser:[redacted]
       User-Agent: ec2boot/1.2.3 (+https://github.com/ec2boot/ec2boot)
     why int.example.test: A: mismatch: DNS says nothing, want 10.200.0.1
+ddns: names, owners, and what this run does:
+  web.example.test A 203.0.113.10: owner: another claimant or an old value (DNS answers 198.51.100.7); sends an update
+  int.example.test A 10.200.0.1: owner: nobody (DNS answers nothing); sends an update
 `)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
