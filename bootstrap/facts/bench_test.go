@@ -35,3 +35,27 @@ func BenchmarkGatherFake(b *testing.B) {
 		cancel()
 	}
 }
+
+// BenchmarkGatherLatency compares a gathering without tags in the metadata
+// and one with tags, every answer held back 20 ms as a slow metadata service
+// would: the tags' listing and values run beside the other values (like
+// ipv6s after mac), so both take the same number of round trips.
+func BenchmarkGatherLatency(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		md   map[string]string
+	}{{"no-tags", fakeimds.Metadata()}, {"tags", fleetMetadata()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := fakeimds.New(b, bc.md)
+			srv.SetFaults(fakeimds.Faults{Delay: 20 * time.Millisecond})
+			o := opts("10.1.2.3")
+			for b.Loop() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				if _, err := facts.Gather(ctx, benchClient(b, srv.URL), o); err != nil {
+					b.Fatal(err)
+				}
+				cancel()
+			}
+		})
+	}
+}

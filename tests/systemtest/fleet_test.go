@@ -25,10 +25,12 @@ const (
 	dynSecret = "fleet-secret"
 )
 
-// fleetUserData is instance n's configuration: register an internal name
-// (private address) and an external one (public address), list every
-// instance of the fleet as a peer, render the peers into an env file.
-func fleetUserData(n int) []byte {
+// fleetUserData is the fleet's one configuration, the same bytes for
+// every instance as an Auto Scaling group's launch template gives them:
+// register an internal name (private address) and an external one (public
+// address), both made from the instance's Name tag, list every instance of
+// the fleet as a peer, render the peers into an env file.
+func fleetUserData() []byte {
 	return []byte(fmt.Sprintf(`[dns]
 check_server = "%[1]s:53"
 
@@ -38,12 +40,12 @@ username = %[2]q
 password = %[3]q
 
 [[dns.records]]
-name = "inst-%[4]d.internal.%[5]s"
+name = "{{ .Tags.Name }}.internal.%[4]s"
 address = "local-ipv4"
 account = "hub"
 
 [[dns.records]]
-name = "inst-%[4]d.%[5]s"
+name = "{{ .Tags.Name }}.%[4]s"
 address = "public-ipv4"
 account = "hub"
 
@@ -51,16 +53,17 @@ account = "hub"
 nameserver = "%[1]s"
 
 [peers.roles]
-fleet = ["inst-1.internal.%[5]s", "inst-2.internal.%[5]s", "inst-3.internal.%[5]s"]
+fleet = ["inst-1.internal.%[4]s", "inst-2.internal.%[4]s", "inst-3.internal.%[4]s"]
 
 [[templates]]
 source = "/usr/share/ec2boot/templates/peers.env.tmpl"
 destination = "/etc/default/fleet-peers"
-`, hubAddr, dynUser, dynSecret, n, zone))
+`, hubAddr, dynUser, dynSecret, zone))
 }
 
 // TestFleet is the whole fleet, end to end: three instances, each in its
-// own network namespace with its own metadata emulator, each running
+// own network namespace with its own metadata emulator (its own
+// instance-id, addresses and Name tag, one user-data for all), each running
 // ec2boot under systemd, sharing a dyndns2 provider that feeds BIND. They
 // register their names and find each other; then one is redeployed with a
 // new instance-id and new addresses, and after the next timer run every
@@ -93,7 +96,7 @@ func TestFleet(t *testing.T) {
 	for i := range fleet {
 		n := i + 1
 		in := &instance{netns: nsName(fmt.Sprintf("f%d", n)), localIPv4: fmt.Sprintf("10.200.0.%d", 10+n),
-			publicIPv4: fmt.Sprintf("203.0.113.%d", 10+n), instanceID: fmt.Sprintf("i-0f1ee7000000000%02d", n), userData: fleetUserData(n)}
+			publicIPv4: fmt.Sprintf("203.0.113.%d", 10+n), instanceID: fmt.Sprintf("i-0f1ee7000000000%02d", n), userData: fleetUserData(), nameTag: fmt.Sprintf("inst-%d", n)}
 		newNetns(t, in.netns)
 		in.wire(t, hub, fmt.Sprintf("v%d", n))
 		in.startIMDS(t)

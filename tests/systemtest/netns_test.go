@@ -25,9 +25,12 @@ type instance struct {
 	publicIPv4 string
 	instanceID string
 	userData   []byte
-	imds       *exec.Cmd
-	imdsDone   chan struct{}
-	imdsLog    *lockedBuffer
+	// nameTag is the instance's Name tag in the metadata ("" keeps the
+	// emulator's own).
+	nameTag  string
+	imds     *exec.Cmd
+	imdsDone chan struct{}
+	imdsLog  *lockedBuffer
 }
 
 // ipCmd runs ip(8) and fails the test on error.
@@ -79,6 +82,9 @@ func (in *instance) startIMDS(t *testing.T) {
 			"pendingTime": "2026-01-01T00:00:00Z",
 		}}},
 		"userdata": map[string]any{"values": map[string]string{"userdata": base64.StdEncoding.EncodeToString(in.userData)}},
+	}
+	if in.nameTag != "" {
+		doc["metadata"].(map[string]any)["values"].(map[string]string)["tags-instance-name"] = in.nameTag
 	}
 	b, _ := json.MarshalIndent(doc, "", "  ")
 	cfg := filepath.Join(dir, "aemm.json")
