@@ -131,3 +131,56 @@ func TestPlanShowsNames(t *testing.T) {
 		t.Errorf("plan output:\n%s\nwant it to start with:\n%s", got, want)
 	}
 }
+
+// A template naming a fact that does not exist is a configuration error:
+// one line with its position, no step runs, exit 1. A tag value that makes
+// an invalid label and a name of 300 characters are names that cannot be
+// made: exit 2, the steps that use names do not run.
+func TestRunBadNameTemplates(t *testing.T) {
+	for _, tc := range []struct {
+		name, record string
+		tags         map[string]string
+		code         int
+		want         string
+		calls        []string
+	}{
+		{"unknown fact", "{{ .Tag.Name }}.example.com", map[string]string{"Name": "web-3"}, ExitInvalid,
+			`user-data:2:1: dns.records[0].name: template "{{ .Tag.Name }}.example.com": unknown fact .Tag`, nil},
+		{"invalid label", "{{ .Tags.Name }}.example.com", map[string]string{"Name": "web 3"}, ExitStepFailed,
+			`dns.records[0].name: template "{{ .Tags.Name }}.example.com": expands to "web 3.example.com", which has the label "web 3" with ' ' in it`,
+			[]string{"plan facts", "apply facts"}},
+		{"300 characters", "{{ .Tags.Name }}" + strings.Repeat(".abcdefghij", 25) + ".abcdefg.example.com", map[string]string{"Name": "web-3"}, ExitStepFailed,
+			"which is 300 characters long, over the 253 a DNS name may have", []string{"plan facts", "apply facts"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t)
+			fx.md.facts.Tags, fx.md.facts.TagsAvailable = tc.tags, true
+			fx.md.userData = []byte(`[[dns.records]]
+name = '` + tc.record + `'
+address = "local-ipv4"
+account = "dyn"
+[dns.accounts.dyn]
+server = "http://127.0.0.1:1"
+username = "u"
+password_file = "/etc/ec2boot/dyn.password"
+`)
+			fx.step("facts")
+			fx.step("ddns")
+			fx.step("hosts")
+			rep := fx.run(t, false)
+			if rep.ExitCode != tc.code {
+				t.Errorf("exit %d, want %d: %+v", rep.ExitCode, tc.code, rep)
+			}
+			if diff := cmp.Diff(tc.calls, fx.calls); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+			all := rep.Message
+			for _, s := range rep.Steps {
+				all += "\n" + s.Error
+			}
+			if !strings.Contains(all, tc.want) {
+				t.Errorf("report lacks %q:\n%s", tc.want, all)
+			}
+		})
+	}
+}
