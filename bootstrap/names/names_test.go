@@ -33,6 +33,7 @@ func TestExpand(t *testing.T) {
 		{`{{ .Tags.Name | upper }}.example.com`, "WEB-3.example.com"},
 		{`{{ replace " " "-" (tag "Role") }}.example.com`, "web-server.example.com"},
 		{`{{ if eq .LifeCycle "spot" }}s{{ else }}o{{ end }}-{{ .ShortID }}.example.com`, "s-9abcdef0.example.com"},
+		{`{{ print .Tags.Name "-" .LaunchIndex }}.example.com`, "web-3-2.example.com"},
 		{`{{ with .Tags }}{{ .Name }}{{ end }}.example.com`, "web-3.example.com"},
 		{`{{ $.Tags.Name }}.example.com`, "web-3.example.com"},
 	} {
@@ -175,14 +176,30 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// A loop cannot make a name of unbounded size.
+// No template can run for ever or make a name of unbounded size: loops
+// and printf's widths are refused, replace and the output are bounded.
 func TestExpandBounded(t *testing.T) {
-	tm, err := names.Parse(`{{ range 100000000 }}a{{ end }}.example.com`)
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	_, err = tm.Expand(web3())
-	if err == nil || !strings.Contains(err.Error(), "expands to more than 1024 characters") {
-		t.Errorf("Expand error = %v", err)
+	for _, tc := range []struct{ tmpl, parseErr, expandErr string }{
+		{`{{ range 100000000000 }}{{ end }}.example.com`, "range is not allowed in a name", ""},
+		{`{{ printf "%099999999d" 1 }}.example.com`, "printf is not allowed in a name", ""},
+		{`{{ 1 | printf "%099999999d" }}.example.com`, "printf is not allowed in a name", ""},
+		{`{{ replace "" "0123456789" (replace "" "0123456789" (replace "" "0123456789" .ShortID)) }}.example.com`, "", "expands to more than 1024 characters"},
+		{"{{ .ShortID }}" + strings.Repeat("{{ .InstanceID }}", 60) + ".example.com", "", "expands to more than 1024 characters"},
+	} {
+		t.Run(tc.tmpl, func(t *testing.T) {
+			tm, err := names.Parse(tc.tmpl)
+			if tc.parseErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.parseErr) {
+					t.Fatalf("Parse error = %v, want %q", err, tc.parseErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if _, err = tm.Expand(web3()); err == nil || !strings.Contains(err.Error(), tc.expandErr) {
+				t.Errorf("Expand error = %v, want %q", err, tc.expandErr)
+			}
+		})
 	}
 }

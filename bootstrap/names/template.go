@@ -42,7 +42,7 @@ func funcs(d Data) template.FuncMap {
 		"tag":        func(key string) string { return d.Tags[key] },
 		"lower":      strings.ToLower,
 		"upper":      strings.ToUpper,
-		"replace":    func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
+		"replace":    replace,
 		"trimPrefix": func(prefix, s string) string { return strings.TrimPrefix(s, prefix) },
 		"trimSuffix": func(suffix, s string) string { return strings.TrimSuffix(s, suffix) },
 	}
@@ -123,6 +123,16 @@ func (t *Template) Expand(d Data) (string, error) {
 	return out, nil
 }
 
+// replace is strings.ReplaceAll that refuses to grow past maxOutput:
+// nested, it could otherwise multiply a name's length at every level.
+func replace(old, new, s string) (string, error) {
+	n := strings.Count(s, old)
+	if len(new) > len(old) && len(s)+n*(len(new)-len(old)) > maxOutput {
+		return "", errTooLong
+	}
+	return strings.ReplaceAll(s, old, new), nil
+}
+
 // maxOutput bounds what a template may write: a loop in a name must not
 // fill the memory.
 const maxOutput = 1024
@@ -186,7 +196,9 @@ func (w *walker) node(n parse.Node, top bool) error {
 	case *parse.WithNode:
 		return w.branch(&n.BranchNode, top, false)
 	case *parse.RangeNode:
-		return w.branch(&n.BranchNode, top, false)
+		// A name has no use for a loop, and a loop that writes nothing
+		// (range over a large number) would never end.
+		return errors.New("range is not allowed in a name")
 	case *parse.TemplateNode:
 		return errors.New("define, block and template are not allowed in a name")
 	}
@@ -208,6 +220,11 @@ func (w *walker) pipe(p *parse.PipeNode, top bool) error {
 		return nil
 	}
 	for _, c := range p.Cmds {
+		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && id.Ident == "printf" {
+			// A width ("%099999999d") makes any size before the output
+			// cap can see it.
+			return errors.New("printf is not allowed in a name (print joins values)")
+		}
 		if len(c.Args) >= 2 {
 			if id, ok := c.Args[0].(*parse.IdentifierNode); ok && (id.Ident == "tag" || id.Ident == "index") {
 				if err := w.tagCall(id.Ident, c.Args[1:]); err != nil {
