@@ -44,6 +44,18 @@ type FactsView struct {
 	LocalHostname    string
 	PublicHostname   string
 	MAC              string
+	// The fleet facts, named and written as in name templates (package
+	// names): ShortID is the last 8 hex digits of the instance-id,
+	// LaunchIndex ami-launch-index, LifeCycle spot or on-demand,
+	// LocalIPv4Dashed the private address as one label, Tags the
+	// instance's tags (empty unless the launch template puts them in the
+	// metadata), TargetLifecycleState the Auto Scaling state.
+	ShortID              string
+	LaunchIndex          string
+	LifeCycle            string
+	LocalIPv4Dashed      string
+	Tags                 map[string]string
+	TargetLifecycleState string
 }
 
 // Peer is one host as templates see it.
@@ -69,6 +81,13 @@ func NewData(f *facts.Facts, set *peers.Set, vars map[string]any) Data {
 			Region: f.Region, AvailabilityZone: f.AvailabilityZone,
 			LocalIPv4: addr(f.LocalIPv4), PublicIPv4: addr(f.PublicIPv4), IPv6: addr(f.IPv6),
 			LocalHostname: f.LocalHostname, PublicHostname: f.PublicHostname, MAC: f.MAC,
+		}
+		nd := f.NameData()
+		d.Facts.ShortID, d.Facts.LaunchIndex, d.Facts.LifeCycle = nd.ShortID, nd.LaunchIndex, nd.LifeCycle
+		d.Facts.LocalIPv4Dashed, d.Facts.TargetLifecycleState = nd.LocalIPv4Dashed, f.TargetLifecycleState
+		d.Facts.Tags = map[string]string{}
+		for k, v := range f.Tags {
+			d.Facts.Tags[k] = v
 		}
 	}
 	if set != nil {
