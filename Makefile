@@ -23,8 +23,10 @@ export EC2BOOT_SYSTEMTEST_CACHE ?= /var/tmp/ec2boot-systemtest
 
 AEMM_VERSION := v1.13.0
 NFPM_VERSION := v2.45.2
+# Packages are built for these architectures (cross-compiled, CGO_ENABLED=0).
+PKG_ARCHES := amd64 arm64
 
-.PHONY: all build testpeers tools deps check test test-short lint fuzz demo bench package clean
+.PHONY: all build testpeers tools deps check test test-short lint fuzz demo bench package lint-packages man clean
 
 all: build
 
@@ -74,8 +76,22 @@ demo: build testpeers $(TOOLS)/ec2-metadata-mock
 bench: build testpeers tools
 	scripts/bench.sh
 
+# The man pages and shell completions, regenerated from the command table
+# and docs/config.md (a test fails when the committed ones are stale).
+man:
+	$(GO) test ./cmd/ec2boot -run TestGeneratedDocs -count=1 -update
+
+# One .deb and one .rpm per architecture in dist/.
 package: build $(TOOLS)/nfpm
-	scripts/package.sh $(VERSION)
+	@for arch in $(PKG_ARCHES); do \
+	  echo "building $(BIN)/linux_$$arch/ec2boot"; \
+	  GOARCH=$$arch $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/linux_$$arch/ec2boot ./cmd/ec2boot || exit 1; \
+	  ARCH=$$arch EC2BOOT_BINARY=$(BIN)/linux_$$arch/ec2boot scripts/package.sh $(VERSION) || exit 1; \
+	done
+
+# lintian and rpmlint on what `make package` built.
+lint-packages: package
+	scripts/lint-packages.sh dist/*.deb dist/*.rpm
 
 clean:
 	rm -rf $(BIN) dist demo/root demo/root-web-2 demo/run

@@ -121,7 +121,7 @@ func binary(t testing.TB) string {
 	binaryOnce.Do(func() {
 		binaryPath = filepath.Join(scratch, "bin", "ec2boot")
 		var out string
-		out, binaryErr = runErr(3*time.Minute, []string{"CGO_ENABLED=0"}, "go", "build", "-C", repoRoot(t), "-trimpath", "-buildvcs=false", "-o", binaryPath, "./cmd/ec2boot")
+		out, binaryErr = runErr(3*time.Minute, []string{"CGO_ENABLED=0"}, "go", buildArgs(repoRoot(t), binaryPath)...)
 		if binaryErr != nil {
 			binaryErr = fmt.Errorf("go build ./cmd/ec2boot: %v\n%s", binaryErr, out)
 		}
@@ -130,6 +130,12 @@ func binary(t testing.TB) string {
 		t.Fatal(binaryErr)
 	}
 	return binaryPath
+}
+
+// buildArgs are `go build`'s arguments as `make build` gives them: stripped
+// (the packages' linters insist), without HTTP/2.
+func buildArgs(repo, out string) []string {
+	return []string{"build", "-C", repo, "-trimpath", "-buildvcs=false", "-tags", "nethttpomithttp2", "-ldflags", "-s -w", "-o", out, "./cmd/ec2boot"}
 }
 
 var (
