@@ -79,7 +79,7 @@ bench: build testpeers tools
 # The man pages and shell completions, regenerated from the command table
 # and docs/config.md (a test fails when the committed ones are stale).
 man:
-	$(GO) test ./cmd/ec2boot -run TestGeneratedDocs -count=1 -update
+	$(GO) test ./internal/cmddoc -run TestGeneratedDocs -count=1 -update
 
 # One .deb and one .rpm per architecture in dist/.
 package: build $(TOOLS)/nfpm

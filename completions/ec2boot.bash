@@ -1,5 +1,5 @@
-# bash completion for ec2boot. Generated from the command table by cmd/ec2boot's
-# tests (make man); do not edit.
+# bash completion for ec2boot. Generated from bootstrap/cli's command table by
+# internal/cmddoc (make man); do not edit.
 
 _ec2boot() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd= i
@@ -14,6 +14,10 @@ _ec2boot() {
         break
     done
     case $prev in
+    --log-format)
+        COMPREPLY=($(compgen -W "auto console json journal" -- "$cur"))
+        return
+        ;;
     --root)
         COMPREPLY=($(compgen -d -- "$cur"))
         return
@@ -22,24 +26,42 @@ _ec2boot() {
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;
-    --imds-endpoint|--lock-wait|--log-format)
+    --imds-endpoint|--lock-wait)
         COMPREPLY=()
         return
         ;;
     esac
-    local opts="--config --imds-endpoint --log-format --root -v --verbose" words=
+    local opts="--root --config --imds-endpoint --log-format --verbose -v" words=
     case $cmd in
-    "") words="facts plan prepare-image relocate run status validate version" ;;
-    facts) opts="$opts --json" ;;
-    plan) opts="$opts --force" ;;
-    prepare-image) opts="$opts --apply" ;;
-    relocate) ;;
-    run) opts="$opts --force --lock-wait" ;;
-    status) opts="$opts --json" ;;
+    "")
+        opts="$opts --help -h --version"
+        words="run plan facts validate status relocate prepare-image version help"
+        ;;
+    run)
+        opts="$opts --force --lock-wait"
+        ;;
+    plan)
+        opts="$opts --force --detailed-exitcode"
+        ;;
+    facts)
+        opts="$opts --json"
+        ;;
     validate)
         [[ $cur == -* ]] || { COMPREPLY=($(compgen -f -- "$cur")); return; }
         ;;
-    version) ;;
+    status)
+        opts="$opts --json"
+        ;;
+    relocate)
+        ;;
+    prepare-image)
+        opts="$opts --apply"
+        ;;
+    version)
+        ;;
+    help)
+        words="run plan facts validate status relocate prepare-image version help"
+        ;;
     *) return ;;
     esac
     if [[ $cur == -* ]]; then

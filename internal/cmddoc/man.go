@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/cpuguy83/go-md2man/v2/md2man"
+
+	"github.com/ec2boot/ec2boot/bootstrap/cli"
 )
 
 // Title is a manual page's .TH line. It carries no date: the pages are
@@ -32,66 +34,54 @@ func render(md string) ([]byte, error) {
 	return md2man.Render([]byte(md)), nil
 }
 
-// ManPage writes the program's page for section t.Section: synopsis,
-// description and global options from the usage text, one subsection per
-// command from the command table, exit status from the usage text.
-func ManPage(t Title, r Reference) ([]byte, error) {
+// ManPage writes the program's page for section t.Section: synopsis and
+// description from --help, then every command with its flags and examples,
+// the global flags and the exit codes, all from the command table.
+func ManPage(t Title, summary string, seeAlso []string) ([]byte, error) {
+	desc, syn := overview()
+	if desc == "" || len(syn) == 0 {
+		return nil, fmt.Errorf("ec2boot --help has no opening paragraph or no Usage: block")
+	}
 	var md strings.Builder
 	md.WriteString(t.markdown())
-	fmt.Fprintf(&md, "# NAME\n%s - %s\n\n", r.Name, r.Summary)
-
-	blocks := Blocks(r.Usage)
-	if len(blocks) == 0 || blocks[0].Heading != "" {
-		return nil, fmt.Errorf("the usage text does not open with a description")
+	fmt.Fprintf(&md, "# NAME\n%s - %s\n\n# SYNOPSIS\n", t.Name, summary)
+	for _, l := range syn {
+		fmt.Fprintf(&md, "%s  \n", mdEscape(l))
 	}
-	syn, err := r.Block("Usage")
-	if err != nil {
-		return nil, err
-	}
-	md.WriteString("# SYNOPSIS\n")
-	for _, l := range syn.Lines {
-		fmt.Fprintf(&md, "%s  \n", mdEscape(strings.TrimSpace(l)))
-	}
-	md.WriteString("\n# DESCRIPTION\n")
-	md.WriteString(mdEscape(strings.Join(trimAll(blocks[0].Lines), "\n")) + "\n\n")
+	md.WriteString("\n# DESCRIPTION\n" + mdEscape(desc) + "\n\n")
 
 	md.WriteString("# COMMANDS\n")
-	for _, c := range r.sorted() {
-		fmt.Fprintf(&md, "### %s %s\n", r.Name+" "+c.Name, mdEscape(c.Args))
+	for _, c := range cli.Commands() {
+		fmt.Fprintf(&md, "### ec2boot %s\n", mdEscape(c.Synopsis()))
 		md.WriteString(mdEscape(c.Help) + "\n\n")
-		for _, f := range c.Flags {
-			fmt.Fprintf(&md, "**%s**\n:   %s\n\n", mdEscape(f.Spelled()), mdEscape(f.Usage))
+		flagList(&md, c.Flags)
+		if len(c.Examples) > 0 {
+			md.WriteString("Examples:\n\n")
+			for _, e := range c.Examples {
+				fmt.Fprintf(&md, "**%s**\n:   %s\n\n", mdEscape(e.Command), mdEscape(e.Does))
+			}
 		}
 	}
 
-	glob, err := r.Block("Global flags")
-	if err != nil {
-		return nil, err
-	}
-	md.WriteString("# GLOBAL OPTIONS\nAccepted before or after the command.\n\n")
-	for _, e := range Entries(glob) {
-		fmt.Fprintf(&md, "**%s**\n:   %s\n\n", mdEscape(e[0]), mdEscape(e[1]))
-	}
+	md.WriteString("# GLOBAL OPTIONS\nAccepted by every command, before or after its name.\n\n")
+	flagList(&md, cli.GlobalFlags())
+	md.WriteString("Before a command only, instead of it:\n\n")
+	flagList(&md, cli.TopFlags())
 
-	exit, err := r.Block("Exit codes")
-	if err != nil {
-		return nil, err
+	md.WriteString("# EXIT STATUS\n")
+	for _, e := range cli.ExitCodes() {
+		fmt.Fprintf(&md, "**%d** (%s)\n:   %s\n\n", e.Code, mdEscape(e.Name), mdEscape(e.Meaning))
 	}
-	md.WriteString("# EXIT STATUS\n```\n")
-	for _, l := range exit.Lines {
-		md.WriteString(strings.TrimPrefix(l, "  ") + "\n")
-	}
-	md.WriteString("```\n\n")
 
 	md.WriteString("# FILES\n")
 	md.WriteString("*/etc/ec2boot/config.toml*\n:   the local configuration, see **ec2boot.toml**(5)\n\n")
 	md.WriteString("*/var/lib/ec2boot*\n:   cached facts, user-data and the state of each step\n\n")
 	md.WriteString("*/usr/share/doc/ec2boot*\n:   the full documentation\n\n")
 
-	if len(r.SeeAlso) > 0 {
+	if len(seeAlso) > 0 {
 		md.WriteString("# SEE ALSO\n")
 		var refs []string
-		for _, s := range r.SeeAlso {
+		for _, s := range seeAlso {
 			name, sect, ok := strings.Cut(s, "(")
 			if !ok {
 				return nil, fmt.Errorf("see-also entry %q is not NAME(SECTION)", s)
@@ -101,6 +91,20 @@ func ManPage(t Title, r Reference) ([]byte, error) {
 		md.WriteString(strings.Join(refs, ", ") + "\n")
 	}
 	return render(md.String())
+}
+
+func flagList(md *strings.Builder, flags []cli.Flag) {
+	for _, f := range flags {
+		term := strings.Join(names(f), ", ")
+		if f.Arg != "" {
+			term += " " + f.Arg
+		}
+		help := f.Help
+		if f.Default != "" {
+			help += " (default " + f.Default + ")"
+		}
+		fmt.Fprintf(md, "**%s**\n:   %s\n\n", mdEscape(term), mdEscape(help))
+	}
 }
 
 // DocPage turns a user doc into a manual page: the doc's first-level title
@@ -203,12 +207,4 @@ func mdEscape(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-func trimAll(lines []string) []string {
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = strings.TrimSpace(l)
-	}
-	return out
 }

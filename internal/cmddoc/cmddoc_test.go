@@ -1,4 +1,4 @@
-package main
+package cmddoc
 
 import (
 	"bytes"
@@ -15,66 +15,20 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/ec2boot/ec2boot/bootstrap/cli"
-	"github.com/ec2boot/ec2boot/internal/cmddoc"
 )
 
-// The manual pages and shell completions are generated from the command
-// table and the usage text in this package (ec2boot(8), completions) and
-// from docs/config.md (ec2boot.toml(5)). `make man` runs
+// `make man` runs
 //
-//	go test ./cmd/ec2boot -run TestGeneratedDocs -update
+//	go test ./internal/cmddoc -run TestGeneratedDocs -update
 //
-// to rewrite them; without -update the test fails when one is stale.
-var update = flag.Bool("update", false, "rewrite the man pages and completions")
-
-// reference is what the program says about itself, read from the same
-// table and text that --help prints.
-func reference() cmddoc.Reference {
-	r := cmddoc.Reference{
-		Name:    "ec2boot",
-		Summary: "configure an EC2 instance at boot",
-		Usage:   usage,
-		SeeAlso: []string{"ec2boot.toml(5)", "systemd.timer(5)", "cloud-init(1)"},
-	}
-	for name, c := range commands {
-		fs := flag.NewFlagSet(name, flag.ContinueOnError)
-		c.flags(fs)
-		r.Commands = append(r.Commands, cmddoc.Command{Name: name, Args: c.args, Help: c.help, Flags: flagsOf(fs)})
-	}
-	g := &cli.Globals{Root: "/", ConfigPath: "/etc/ec2boot/config.toml"}
-	logFormat, verbose := "auto", false
-	fs := flag.NewFlagSet("ec2boot", flag.ContinueOnError)
-	registerGlobals(fs, g, &logFormat, &verbose)
-	r.Globals = flagsOf(fs)
-	return r
-}
-
-// flagsOf lists a flag set's flags; names bound to one variable (-v and
-// --verbose) make one flag.
-func flagsOf(fs *flag.FlagSet) []cmddoc.Flag {
-	var out []cmddoc.Flag
-	var values []flag.Value
-	fs.VisitAll(func(f *flag.Flag) {
-		for i, v := range values {
-			if v == f.Value {
-				out[i].Names = append(out[i].Names, f.Name)
-				return
-			}
-		}
-		arg, use := flag.UnquoteUsage(f)
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-			arg = ""
-		}
-		out = append(out, cmddoc.Flag{Names: []string{f.Name}, Arg: strings.ToUpper(arg), Usage: use})
-		values = append(values, f.Value)
-	})
-	return out
-}
+// to rewrite the committed pages and completions; without -update the test
+// fails when one is stale.
+var update = flag.Bool("update", false, "rewrite man/ and completions/")
 
 func generated(t *testing.T) map[string][]byte {
 	t.Helper()
-	r := reference()
-	man8, err := cmddoc.ManPage(cmddoc.Title{Name: "ec2boot", Section: "8", Source: "ec2boot", Manual: "System Administration"}, r)
+	man8, err := ManPage(Title{Name: "ec2boot", Section: "8", Source: "ec2boot", Manual: "System Administration"},
+		"configure an EC2 instance at boot", []string{"ec2boot.toml(5)", "systemd.timer(5)", "cloud-init(1)"})
 	if err != nil {
 		t.Fatalf("ec2boot(8): %v", err)
 	}
@@ -82,7 +36,7 @@ func generated(t *testing.T) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	man5, err := cmddoc.DocPage(cmddoc.Title{Name: "ec2boot.toml", Section: "5", Source: "ec2boot", Manual: "File Formats"},
+	man5, err := DocPage(Title{Name: "ec2boot.toml", Section: "5", Source: "ec2boot", Manual: "File Formats"},
 		"ec2boot configuration file and user-data",
 		"*/etc/ec2boot/config.toml*, merged under the TOML in the instance's user-data", doc)
 	if err != nil {
@@ -91,8 +45,8 @@ func generated(t *testing.T) map[string][]byte {
 	return map[string][]byte{
 		"man/ec2boot.8":            man8,
 		"man/ec2boot.toml.5":       man5,
-		"completions/ec2boot.bash": []byte(cmddoc.Bash(r)),
-		"completions/_ec2boot":     []byte(cmddoc.Zsh(r)),
+		"completions/ec2boot.bash": []byte(Bash()),
+		"completions/_ec2boot":     []byte(Zsh()),
 	}
 }
 
@@ -159,27 +113,42 @@ func TestManPagesLint(t *testing.T) {
 	}
 }
 
-// TestManPageCoversTheCommandTable checks that every command and every flag
-// reaches ec2boot(8).
+// TestManPageCoversTheCommandTable checks that every command, flag and exit
+// code reaches ec2boot(8).
 func TestManPageCoversTheCommandTable(t *testing.T) {
-	page := string(generated(t)["man/ec2boot.8"])
-	plain := strings.ReplaceAll(page, `\-`, "-")
-	for name, c := range commands {
-		if !strings.Contains(plain, ".SS ec2boot "+name) {
-			t.Errorf("ec2boot(8) has no subsection for %s", name)
+	page := strings.ReplaceAll(string(generated(t)["man/ec2boot.8"]), `\-`, "-")
+	for _, c := range cli.Commands() {
+		if !strings.Contains(page, ".SS ec2boot "+c.Name) {
+			t.Errorf("ec2boot(8) has no subsection for %s", c.Name)
 		}
-		fs := flag.NewFlagSet(name, flag.ContinueOnError)
-		c.flags(fs)
-		fs.VisitAll(func(f *flag.Flag) {
-			if !strings.Contains(plain, "--"+f.Name) {
-				t.Errorf("ec2boot(8) does not mention %s --%s", name, f.Name)
+		for _, f := range c.Flags {
+			if !strings.Contains(page, "--"+f.Name) {
+				t.Errorf("ec2boot(8) does not mention %s --%s", c.Name, f.Name)
 			}
-		})
-	}
-	for _, want := range []string{"--root", "--config", "--imds-endpoint", "--log-format", "--verbose", ".SH EXIT STATUS"} {
-		if !strings.Contains(plain, want) {
-			t.Errorf("ec2boot(8) lacks %q", want)
 		}
+	}
+	for _, f := range append(cli.GlobalFlags(), cli.TopFlags()...) {
+		if !strings.Contains(page, "--"+f.Name) {
+			t.Errorf("ec2boot(8) does not mention --%s", f.Name)
+		}
+	}
+	for _, e := range cli.ExitCodes() {
+		if !strings.Contains(page, e.Meaning) {
+			t.Errorf("ec2boot(8) does not explain exit code %d", e.Code)
+		}
+	}
+}
+
+// TestDocPageTables: a markdown table becomes a definition list, pipes in
+// code spans stay in their cell.
+func TestDocPageTables(t *testing.T) {
+	md := "intro\n\n| key | type | meaning |\n|---|---|---|\n| `a` | string | one `x|y` two |\n| `b` |  | three |\n\nafter\n"
+	want := "intro\n\n`a`\n:   type: string; meaning: one `x|y` two\n\n`b`\n:   meaning: three\n\n\nafter\n"
+	if got := tablesToLists(md); got != want {
+		t.Errorf("tablesToLists:\n%s", cmp.Diff(want, got))
+	}
+	if _, err := DocPage(Title{Name: "x", Section: "5"}, "y", "z", []byte("no title\n")); err == nil {
+		t.Error("DocPage accepted a doc without a # title")
 	}
 }
 
@@ -188,19 +157,15 @@ func TestManPageCoversTheCommandTable(t *testing.T) {
 func TestBashCompletion(t *testing.T) {
 	bash := tool(t, "bash", "apt-get install bash")
 	script := filepath.Join(t.TempDir(), "ec2boot.bash")
-	if err := os.WriteFile(script, generated(t)["completions/ec2boot.bash"], 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(Bash()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, f := range []string{"site.toml", "sub/"} {
-		p := filepath.Join(dir, f)
-		if strings.HasSuffix(f, "/") {
-			if err := os.Mkdir(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		} else if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "site.toml"), nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		line string // words typed; the last one is completed
@@ -209,19 +174,19 @@ func TestBashCompletion(t *testing.T) {
 		{"ec2boot p", []string{"plan", "prepare-image"}},
 		{"ec2boot pl", []string{"plan"}},
 		{"ec2boot ver", []string{"version"}},
+		{"ec2boot --ver", []string{"--verbose", "--version"}},
 		{"ec2boot run --f", []string{"--force"}},
 		{"ec2boot run --lo", []string{"--lock-wait", "--log-format"}},
+		{"ec2boot plan --d", []string{"--detailed-exitcode"}},
 		{"ec2boot --root /x fa", []string{"facts"}},
+		{"ec2boot --log-format j", []string{"journal", "json"}},
 		{"ec2boot status --j", []string{"--json"}},
-		{"ec2boot --ro", []string{"--root"}},
+		{"ec2boot help re", []string{"relocate"}},
 		{"ec2boot validate " + dir + "/si", []string{dir + "/site.toml"}},
 		{"ec2boot --root " + dir + "/s", []string{dir + "/sub"}},
 		{"ec2boot nosuch --f", nil},
 	} {
 		words := strings.Fields(tc.line)
-		if strings.HasSuffix(tc.line, " ") {
-			words = append(words, "")
-		}
 		prog := `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _ec2boot; printf '%s\n' "${COMPREPLY[@]}"`
 		out, err := exec.Command(bash, append([]string{"-c", prog, "bash", script}, words...)...).CombinedOutput()
 		if err != nil {
@@ -239,10 +204,17 @@ func TestBashCompletion(t *testing.T) {
 func TestZshCompletion(t *testing.T) {
 	zsh := tool(t, "zsh", "apt-get install zsh")
 	script := filepath.Join(t.TempDir(), "_ec2boot")
-	if err := os.WriteFile(script, generated(t)["completions/_ec2boot"], 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(Zsh()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(zsh, "-n", script).CombinedOutput(); err != nil {
 		t.Errorf("zsh -n _ec2boot: %v\n%s", err, out)
+	}
+	// The check can fail: an unbalanced quote is a parse error.
+	if err := os.WriteFile(script, []byte(Zsh()+"'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.Command(zsh, "-n", script).CombinedOutput(); err == nil {
+		t.Error("zsh -n accepted an unbalanced quote")
 	}
 }
