@@ -23,6 +23,9 @@ export EC2BOOT_SYSTEMTEST_CACHE ?= /var/tmp/ec2boot-systemtest
 
 AEMM_VERSION := v1.13.0
 NFPM_VERSION := v2.45.2
+# Packer and its Amazon plugin, for validating ami/ offline (docs/ami.md).
+PACKER_VERSION        := v1.9.5
+PACKER_AMAZON_VERSION := v1.8.0
 # Packages are built for these architectures (cross-compiled, CGO_ENABLED=0).
 PKG_ARCHES := amd64 arm64
 
@@ -40,11 +43,19 @@ testpeers:
 	$(GO) build -trimpath -o $(BIN)/ec2boot-testpeers ./cmd/ec2boot-testpeers
 
 # Go tools from the module proxy, pinned, installed into .tools/bin.
-tools: $(TOOLS)/ec2-metadata-mock $(TOOLS)/nfpm
+tools: $(TOOLS)/ec2-metadata-mock $(TOOLS)/nfpm $(TOOLS)/packer $(TOOLS)/packer-plugin-amazon
 $(TOOLS)/ec2-metadata-mock:
 	GOBIN=$(TOOLS) $(GO) install github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@$(AEMM_VERSION)
 $(TOOLS)/nfpm:
 	GOBIN=$(TOOLS) $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+$(TOOLS)/packer:
+	GOBIN=$(TOOLS) $(GO) install github.com/hashicorp/packer@$(PACKER_VERSION)
+# The plugin's go.mod has a replace directive, which `go install mod@version`
+# refuses: it is built inside its own module instead. Packer finds it through
+# PACKER_PLUGIN_PATH, installed the way `packer init` would (scripts/packer-plugin.sh).
+$(TOOLS)/packer-plugin-amazon:
+	dir=$$(cd / && $(GO) mod download -json github.com/hashicorp/packer-plugin-amazon@$(PACKER_AMAZON_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	  test -n "$$dir" && cd "$$dir" && $(GO) build -trimpath -o $@ .
 
 # System packages the tests use as real peers (needs root).
 deps: tools

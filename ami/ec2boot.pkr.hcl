@@ -1,17 +1,36 @@
-# Bakes an EBS-backed AMI with ec2boot installed and enabled. Written for the
-# amazon-ebs builder built into Packer 1.6 (no required_plugins, no `packer
-# init`); validate offline with
+# Bakes EBS-backed AMIs with ec2boot installed and enabled, one for x86_64
+# and one for arm64, from the packages `make package` builds in ../dist.
+# Needs Packer 1.9 or later and the Amazon plugin (`packer init .` installs
+# it); validate offline with
 #
-#   packer validate -var package=../dist/ec2boot_<version>_amd64.deb ec2boot.pkr.hcl
+#   packer validate -var version=<version> ec2boot.pkr.hcl
 #
 # Build (credentials from the usual AWS environment or profile):
 #
-#   packer build -var package=../dist/ec2boot_<version>_amd64.deb ec2boot.pkr.hcl
+#   packer build -var version=<version> ec2boot.pkr.hcl
+#   packer build -var version=<version> -only='*.amd64' ec2boot.pkr.hcl   # one architecture
 #
 # See docs/ami.md.
 
 packer {
-  required_version = ">= 1.6.0"
+  required_version = ">= 1.9.0"
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = ">= 1.8.0"
+    }
+  }
+}
+
+variable "version" {
+  type        = string
+  description = "The package version: the images get ../dist/ec2boot_<version>-1_<arch>.deb."
+}
+
+variable "dist" {
+  type        = string
+  description = "Where the packages are."
+  default     = "../dist"
 }
 
 variable "region" {
@@ -21,13 +40,14 @@ variable "region" {
 
 variable "instance_type" {
   type        = string
-  description = "Build instance type. One with an instance store (m5d, c5d, ...) lets the build see ephemeral0 as the fleet will."
+  description = "x86_64 build instance type. One with an instance store (m5d, c5d, ...) lets the build see ephemeral0 as the fleet will."
   default     = "m5d.large"
 }
 
-variable "package" {
+variable "arm64_instance_type" {
   type        = string
-  description = "The ec2boot .deb built by `make package`."
+  description = "arm64 (Graviton) build instance type, with an instance store likewise (m6gd, c6gd, ...)."
+  default     = "m6gd.large"
 }
 
 variable "config" {
@@ -41,23 +61,23 @@ variable "ami_prefix" {
   default = "ec2boot-debian-12"
 }
 
+# What both architectures share; the build block below names each one and
+# gives it its instance type and base image.
 source "amazon-ebs" "debian" {
-  region        = var.region
-  instance_type = var.instance_type
-  ssh_username  = "admin"
-  ami_name      = "${var.ami_prefix}-{{timestamp}}"
+  region       = var.region
+  ssh_username = "admin"
 
-  # Debian's own images (account 136693071363).
-  source_ami_filter {
-    filters = {
-      name                = "debian-12-amd64-*"
-      architecture        = "x86_64"
-      root-device-type    = "ebs"
-      virtualization-type = "hvm"
-    }
-    owners      = ["136693071363"]
-    most_recent = true
+  # The build instance answers metadata requests only with a session token
+  # (IMDSv2), as the fleet's instances will.
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
   }
+
+  # The image is registered IMDSv2-only: every instance launched from it
+  # requires session tokens, whatever its launch template says.
+  imds_support = "v2.0"
 
   launch_block_device_mappings {
     device_name           = "/dev/xvda"
@@ -80,18 +100,61 @@ source "amazon-ebs" "debian" {
     device_name  = "/dev/sdb"
     virtual_name = "ephemeral0"
   }
-
-  tags = {
-    Name      = "${var.ami_prefix}"
-    BuiltWith = "packer"
-  }
 }
 
 build {
-  sources = ["source.amazon-ebs.debian"]
+  # Debian's own images (account 136693071363).
+  source "source.amazon-ebs.debian" {
+    name          = "amd64"
+    instance_type = var.instance_type
+    ami_name      = "${var.ami_prefix}-amd64-{{timestamp}}"
+    source_ami_filter {
+      filters = {
+        name                = "debian-12-amd64-*"
+        architecture        = "x86_64"
+        root-device-type    = "ebs"
+        virtualization-type = "hvm"
+      }
+      owners      = ["136693071363"]
+      most_recent = true
+    }
+    tags = {
+      Name         = var.ami_prefix
+      Architecture = "x86_64"
+      BuiltWith    = "packer"
+    }
+  }
+
+  source "source.amazon-ebs.debian" {
+    name          = "arm64"
+    instance_type = var.arm64_instance_type
+    ami_name      = "${var.ami_prefix}-arm64-{{timestamp}}"
+    source_ami_filter {
+      filters = {
+        name                = "debian-12-arm64-*"
+        architecture        = "arm64"
+        root-device-type    = "ebs"
+        virtualization-type = "hvm"
+      }
+      owners      = ["136693071363"]
+      most_recent = true
+    }
+    tags = {
+      Name         = var.ami_prefix
+      Architecture = "arm64"
+      BuiltWith    = "packer"
+    }
+  }
+
+  # First: let cloud-init finish its first boot (apt sources, the build's
+  # key, its mounts) before anything is installed. Exit 2 is a recoverable
+  # error that cloud-init reported and carried on from.
+  provisioner "shell" {
+    inline = ["sudo cloud-init status --wait || [ $? -eq 2 ]"]
+  }
 
   provisioner "file" {
-    source      = var.package
+    source      = "${var.dist}/ec2boot_${var.version}-1_${source.name}.deb"
     destination = "/tmp/ec2boot.deb"
   }
 
@@ -109,20 +172,5 @@ build {
   provisioner "shell" {
     execute_command = "sudo sh -eu '{{.Path}}'"
     script          = "finalize.sh"
-  }
-
-  # Register the image as IMDSv2-only: every instance launched from it then
-  # requires session tokens, whatever its launch template says. Packer 1.6
-  # has no setting for this (nor metadata_options for the build instance),
-  # so the AWS CLI does it with the AMI id from the manifest.
-  post-processors {
-    post-processor "manifest" {
-      output     = "packer-manifest.json"
-      strip_path = true
-    }
-    post-processor "shell-local" {
-      environment_vars = ["AWS_REGION=${var.region}"]
-      script           = "require-imdsv2.sh"
-    }
   }
 }
