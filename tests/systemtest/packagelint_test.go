@@ -1,6 +1,7 @@
 package systemtest
 
 import (
+	"debug/buildinfo"
 	"debug/elf"
 	"os"
 	"path/filepath"
@@ -77,6 +78,16 @@ func TestDebMetadata(t *testing.T) {
 	copyright, err := os.ReadFile(filepath.Join(doc, "copyright"))
 	if err != nil || !strings.Contains(string(copyright), "\nLicense: Apache-2.0\n") {
 		t.Errorf("copyright does not name Apache-2.0 (%v)", err)
+	}
+	// Every Go module linked into the binary has its license in the file.
+	info, err := buildinfo.ReadFile(filepath.Join(dir, "usr/bin/ec2boot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dep := range info.Deps {
+		if !regexp.MustCompile(`(?m)^Files:.*\s` + regexp.QuoteMeta(dep.Path) + `/\*`).Match(copyright) {
+			t.Errorf("copyright has no Files: stanza for %s, which the binary links", dep.Path)
+		}
 	}
 	link := regexp.MustCompile(`\]\(([^)#]+)(#[^)]*)?\)`)
 	mds, _ := filepath.Glob(filepath.Join(doc, "*.md"))
