@@ -117,6 +117,9 @@ func DocPage(t Title, summary, synopsis string, doc []byte) ([]byte, error) {
 	if !strings.HasPrefix(first, "# ") {
 		return nil, fmt.Errorf("the doc does not open with a \"# \" title")
 	}
+	// Comments are for the doc's editors; the page would keep an empty
+	// paragraph in their place.
+	rest = regexp.MustCompile(`(?s)<!--.*?-->\n*`).ReplaceAllString(rest, "")
 	rest = regexp.MustCompile(`\[([^\]]+)\]\(([^)]*)\)`).ReplaceAllStringFunc(rest, func(link string) string {
 		m := regexp.MustCompile(`^\[([^\]]+)\]\(([^)]*)\)$`).FindStringSubmatch(link)
 		if strings.Contains(m[2], "://") {
