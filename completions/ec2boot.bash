@@ -8,7 +8,7 @@ _ec2boot() {
         -*) continue ;;
         esac
         case ${COMP_WORDS[i-1]} in
-        --config|--imds-endpoint|--lock-wait|--log-format|--root) continue ;;
+        --config|--facts|--imds-endpoint|--lock-wait|--log-format|--root) continue ;;
         esac
         cmd=${COMP_WORDS[i]}
         break
@@ -22,7 +22,7 @@ _ec2boot() {
         COMPREPLY=($(compgen -d -- "$cur"))
         return
         ;;
-    --config)
+    --config|--facts)
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;
@@ -47,6 +47,7 @@ _ec2boot() {
         opts="$opts --json"
         ;;
     validate)
+        opts="$opts --facts"
         [[ $cur == -* ]] || { COMPREPLY=($(compgen -f -- "$cur")); return; }
         ;;
     status)
