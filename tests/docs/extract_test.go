@@ -42,6 +42,9 @@ var fenceRE = regexp.MustCompile("^( {0,3})(`{3,}|~{3,})(.*)$")
 // cannot silently stop applying when someone inserts a line between.
 func extract(file, text string) ([]block, error) {
 	lines := strings.SplitAfter(text, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1] // the text ends with a line ending, not an empty line
+	}
 	var (
 		blocks  []block
 		open    *block
