@@ -13,6 +13,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/ec2boot/ec2boot/internal/testenv"
 	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
 	"github.com/ec2boot/ec2boot/internal/testpeer/authdns"
 	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
@@ -85,6 +86,7 @@ type docConfig struct {
 	}
 	Templates []struct {
 		Source, Destination string
+		Owner, Group        string
 		Check, Command      []string
 		Reload, Restart     []string
 	}
@@ -153,6 +155,12 @@ func runExample(t *testing.T, e example) {
 	}
 	for r, names := range user.Peers.Roles {
 		cfg.Peers.Roles[r] = names
+	}
+
+	for _, tm := range cfg.Templates {
+		if tm.Owner != "" || tm.Group != "" {
+			testenv.Root(t, "the example's template sets an owner or group")
+		}
 	}
 
 	// The zone of the example's names.
