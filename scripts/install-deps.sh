@@ -2,7 +2,7 @@
 # Installs the Debian packages the tests use as real peers. Idempotent: it asks
 # apt only for what is missing, so a second run costs nothing.
 set -eu
-packages="bind9 bind9-dnsutils ddclient inadyn cloud-init iproute2 debootstrap systemd-container
+packages="bind9 bind9-dnsutils knot knot-dnsutils ddclient inadyn cloud-init iproute2 debootstrap systemd-container
 e2fsprogs xfsprogs acl attr util-linux mount fdisk dosfstools gzip curl rpm time lintian rpmlint mandoc zsh"
 missing=""
 for p in $packages; do

@@ -46,6 +46,10 @@ type Server struct {
 	KeyFile string
 	// KeySecret is the key's base64 secret (for miekg/dns TsigSecret).
 	KeySecret string
+	// Secrets holds the base64 secrets of Options.Keys, by key name
+	// (without the trailing dot); each key's statement is also in
+	// Dir/NAME.key.
+	Secrets map[string]string
 
 	cmd  *exec.Cmd
 	out  *syncBuffer
@@ -69,6 +73,12 @@ type Options struct {
 	// Listen is the "ip:port" to serve on; default a free port on
 	// 127.0.0.1. The zone's ns1 record points at this ip.
 	Listen string
+	// Keys are further hmac-sha256 TSIG keys to define (names without a
+	// trailing dot), for UpdatePolicy's grants.
+	Keys []string
+	// UpdatePolicy is the zone's update-policy body, verbatim; default
+	// "grant ec2boot-test-key zonesub ANY;".
+	UpdatePolicy string
 }
 
 // Start runs named for zone on a free loopback port and returns once it
@@ -122,10 +132,17 @@ func start(named, dir string, opt Options) (*Server, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	s := &Server{Addr: addr, Zone: zone, Dir: dir,
+	s := &Server{Addr: addr, Zone: zone, Dir: dir, Secrets: map[string]string{},
 		KeyFile: filepath.Join(dir, "ddns.key"), KeySecret: base64.StdEncoding.EncodeToString(secret)}
+	keyStmt := func(name, secret string) string {
+		return fmt.Sprintf("key %q {\n\talgorithm hmac-sha256;\n\tsecret %q;\n};\n", name, secret)
+	}
+	policy := opt.UpdatePolicy
+	if policy == "" {
+		policy = fmt.Sprintf("grant %s zonesub ANY;", strings.TrimSuffix(KeyName, "."))
+	}
 	files := map[string]string{
-		"ddns.key": fmt.Sprintf("key %q {\n\talgorithm hmac-sha256;\n\tsecret %q;\n};\n", strings.TrimSuffix(KeyName, "."), s.KeySecret),
+		"ddns.key": keyStmt(strings.TrimSuffix(KeyName, "."), s.KeySecret),
 		"zone.db":  fmt.Sprintf("$TTL 60\n@ IN SOA ns1.%[1]s. hostmaster.%[1]s. ( 1 3600 600 86400 60 )\n  IN NS ns1.%[1]s.\nns1 IN A %[2]s\n", zone, ip),
 		"named.conf": fmt.Sprintf(`include %q;
 options {
@@ -143,9 +160,18 @@ controls { };
 zone %q {
 	type primary;
 	file "zone.db";
-	update-policy { grant %s zonesub ANY; };
+	update-policy { %s };
 };
-`, filepath.Join(dir, "ddns.key"), dir, port, ip, zone, strings.TrimSuffix(KeyName, ".")),
+`, filepath.Join(dir, "ddns.key"), dir, port, ip, zone, policy),
+	}
+	for _, k := range opt.Keys {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		s.Secrets[k] = base64.StdEncoding.EncodeToString(b)
+		files[k+".key"] = keyStmt(k, s.Secrets[k])
+		files["named.conf"] = fmt.Sprintf("include %q;\n", filepath.Join(dir, k+".key")) + files["named.conf"]
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
