@@ -316,6 +316,16 @@ func (c *Client) exchange(ctx context.Context, server string, m *dns.Msg, signed
 			cl.TsigSecret = map[string]string{c.Key.Name: c.Key.Secret}
 		}
 		r, _, err := cl.ExchangeContext(ctx, msg, server)
+		if err != nil && r != nil && !tsigFailure(err) {
+			// A reply that does not parse comes back half-read: none of
+			// it can be trusted.
+			return nil, err
+		}
+		if err == nil && r != nil && !signed.IsZero() && r.IsTsig() == nil && r.Rcode == dns.RcodeSuccess {
+			// RFC 8945: a signed request's success must come signed; an
+			// unsigned "yes" could be anyone's.
+			err = errors.New("the reply carries no TSIG")
+		}
 		return r, err
 	}
 	if m.Len() > maxUDP {
@@ -326,6 +336,17 @@ func (c *Client) exchange(ctx context.Context, server string, m *dns.Msg, signed
 		return try("tcp")
 	}
 	return r, err
+}
+
+// tsigFailure reports whether err is miekg/dns's verdict on a reply's
+// signature (the reply itself was read whole).
+func tsigFailure(err error) bool {
+	for _, e := range []error{dns.ErrSig, dns.ErrTime, dns.ErrKeyAlg, dns.ErrSecret, dns.ErrKey, dns.ErrNoSig, dns.ErrAuth} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // locate returns the zone of name and the server to update it on.
