@@ -29,12 +29,13 @@ type DNS struct {
 
 // Account is one login at a dynamic DNS provider.
 type Account struct {
-	// Provider is the protocol; "dyndns2" for now.
+	// Provider is the protocol: "dyndns2" (default) or "rfc2136".
 	Provider string `toml:"provider"`
 	// Preset fills Server and Path for a known service (dyn, noip, ...).
 	Preset string `toml:"preset"`
 	// Server is the base URL ("https://members.dyndns.org"); https unless an
-	// explicit http:// is given.
+	// explicit http:// is given. For rfc2136 it is the primary's
+	// "host[:port]" (default: the zone's SOA MNAME, port 53).
 	Server       string `toml:"server"`
 	Path         string `toml:"path"`
 	Username     string `toml:"username"`
@@ -51,6 +52,15 @@ type Account struct {
 	// Refresh overrides dns.refresh for this account (some free services
 	// expire names after a week).
 	Refresh Duration `toml:"refresh"`
+
+	// RFC 2136 settings (dns_rfc2136.go): the zone (default: found by a SOA
+	// lookup), the TSIG key's file, name and algorithm, and the TTL of
+	// the records written.
+	Zone      string `toml:"zone"`
+	KeyFile   string `toml:"key_file"`
+	KeyName   string `toml:"key_name"`
+	Algorithm string `toml:"algorithm"`
+	TTL       int    `toml:"ttl"`
 }
 
 // Record is one DNS name and the instance address it carries.
@@ -137,7 +147,9 @@ func (s *DNS) setDefaults() {
 				a.Refresh.Duration = p.Refresh
 			}
 		}
-		if a.Path == "" {
+		if a.Provider == "rfc2136" {
+			a.setRFC2136Defaults()
+		} else if a.Path == "" {
 			a.Path = "/nic/update"
 		}
 		a.Wildcard = strings.ToUpper(a.Wildcard)
@@ -160,8 +172,22 @@ func (s *DNS) validate(v *validator) {
 	for _, name := range accountNames {
 		a := s.Accounts[name]
 		p := fmt.Sprintf("dns.accounts.%s", name)
-		if a.Provider != "dyndns2" {
-			v.errorf(p+".provider", "unknown provider %q (supported: dyndns2)", a.Provider)
+		switch a.Provider {
+		case "dyndns2":
+			for key, set := range map[string]bool{"zone": a.Zone != "", "key_file": a.KeyFile != "", "key_name": a.KeyName != "",
+				"algorithm": a.Algorithm != "", "ttl": a.TTL != 0} {
+				if set {
+					v.errorf(p+"."+key, "is an rfc2136 setting; set provider = \"rfc2136\" or remove it")
+				}
+			}
+		case "rfc2136":
+			validateRFC2136(v, p, a)
+			if a.Timeout.Duration > s.Budget.Duration {
+				v.errorf(p+".timeout", "%s is longer than dns.budget (%s)", a.Timeout.Duration, s.Budget.Duration)
+			}
+			continue
+		default:
+			v.errorf(p+".provider", "unknown provider %q (supported: dyndns2, rfc2136)", a.Provider)
 		}
 		if a.Preset != "" {
 			if _, ok := LookupDNSPreset(a.Preset); !ok {

@@ -229,10 +229,10 @@ func parseSource(src Source) (map[string]any, Problems) {
 		}
 		path := keyString(k)
 		for _, pos := range keys.all(path) {
-			problems = append(problems, Problem{Source: src.Name, Line: pos.line, Column: pos.col, Key: pos.key, Message: "unknown key"})
+			problems = append(problems, Problem{Source: src.Name, Line: pos.line, Column: pos.col, Key: pos.key, Message: unknownKeyMessage(path)})
 		}
 		if len(keys.all(path)) == 0 {
-			problems = append(problems, Problem{Source: src.Name, Key: path, Message: "unknown key"})
+			problems = append(problems, Problem{Source: src.Name, Key: path, Message: unknownKeyMessage(path)})
 		}
 	}
 	return m, problems
