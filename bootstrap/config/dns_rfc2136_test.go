@@ -1,9 +1,6 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -70,62 +67,11 @@ key_file = "/k"
 }
 
 func TestTSIGSecretInUserDataIsRefused(t *testing.T) {
-	src := "[dns.accounts.a]\nprovider = \"rfc2136\"\nsecret = \"c2VjcmV0\"\nkey = \"k\"\n"
+	src := "[dns.accounts.a]\nprovider = \"rfc2136\"\nkey_file = \"/k\"\nsecret = \"c2VjcmV0\"\nkey = \"k\"\n"
 	_, ps := Load(Source{Name: "user-data", Data: []byte(src)})
 	hint := "unknown key: a TSIG secret is never taken from user-data (any local process can read it through the metadata service); put it in a root-only file and set key_file"
-	want := []string{"user-data:3:1: dns.accounts.a.secret: " + hint, "user-data:4:1: dns.accounts.a.key: " + hint}
+	want := []string{"user-data:4:1: dns.accounts.a.secret: " + hint, "user-data:5:1: dns.accounts.a.key: " + hint}
 	if d := cmp.Diff(want, problemStrings(ps.Errors())); d != "" {
 		t.Errorf("problems (-want +got):\n%s", d)
-	}
-}
-
-func TestReadSecretFile(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name string, mode os.FileMode, size int) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(strings.Repeat("k", size)), mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(p, mode); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	cases := []struct {
-		name     string
-		path     string
-		err      string
-		warnings int
-	}{
-		{"private", write("ok", 0o600, 10), "", 0},
-		{"world readable", write("wide", 0o644, 10), "", 1},
-		{"too large", write("big", 0o600, MaxSecretFile+1), "too large", 0},
-		{"a directory", dir, "not a regular file", 0},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f, err := os.Open(c.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			_, warns, err := ReadSecretFile(f)
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("error %v, want %q", err, c.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			own := 0
-			if os.Getuid() != 0 {
-				own = 1 // not owned by root: warned as well
-			}
-			if len(warns) != c.warnings+own {
-				t.Errorf("warnings %q, want %d", warns, c.warnings+own)
-			}
-		})
 	}
 }

@@ -27,6 +27,23 @@ func LoadSecret(ctx context.Context, inline Secret, file, hostPath string) (Secr
 	if file == "" {
 		return inline, nil, nil
 	}
+	b, warnings, err := ReadSecretFile(ctx, "password_file", "password", file, hostPath)
+	if err != nil {
+		return Secret{}, warnings, err
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	v := string(bytes.TrimRight(line, "\r"))
+	if v == "" {
+		return Secret{}, warnings, fmt.Errorf("password_file %s: empty", file)
+	}
+	return Secret{value: v}, warnings, nil
+}
+
+// ReadSecretFile reads a secret file (a password_file, an RFC 2136
+// key_file) with LoadSecret's checks: key is the setting messages name
+// ("key_file"), noun what the file holds ("TSIG key"). Errors and warnings
+// are one line naming key and file.
+func ReadSecretFile(ctx context.Context, key, noun, file, hostPath string) ([]byte, []string, error) {
 	type result struct {
 		b        []byte
 		warnings []string
@@ -34,30 +51,25 @@ func LoadSecret(ctx context.Context, inline Secret, file, hostPath string) (Secr
 	}
 	done := make(chan result, 1)
 	go func() {
-		b, w, err := readSecretFile(hostPath)
+		b, w, err := readSecretFile(hostPath, noun)
 		done <- result{b, w, err}
 	}()
 	var r result
 	select {
 	case r = <-done:
 	case <-ctx.Done():
-		return Secret{}, nil, fmt.Errorf("password_file %s: not read in time: %w", file, ctx.Err())
+		return nil, nil, fmt.Errorf("%s %s: not read in time: %w", key, file, ctx.Err())
 	}
 	if r.err != nil {
-		return Secret{}, nil, fmt.Errorf("password_file %s: %w", file, r.err)
+		return nil, nil, fmt.Errorf("%s %s: %w", key, file, r.err)
 	}
 	for i, w := range r.warnings {
-		r.warnings[i] = fmt.Sprintf("password_file %s: %s", file, w)
+		r.warnings[i] = fmt.Sprintf("%s %s: %s", key, file, w)
 	}
-	line, _, _ := bytes.Cut(r.b, []byte("\n"))
-	v := string(bytes.TrimRight(line, "\r"))
-	if v == "" {
-		return Secret{}, r.warnings, fmt.Errorf("password_file %s: empty", file)
-	}
-	return Secret{value: v}, r.warnings, nil
+	return r.b, r.warnings, nil
 }
 
-func readSecretFile(path string) ([]byte, []string, error) {
+func readSecretFile(path, noun string) ([]byte, []string, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_NOCTTY, 0)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
@@ -78,21 +90,21 @@ func readSecretFile(path string) ([]byte, []string, error) {
 		return nil, nil, fmt.Errorf("not a regular file (%s)", fileType(st.Mode))
 	}
 	if st.Size > MaxPasswordFile {
-		return nil, nil, fmt.Errorf("%d bytes: larger than %d, not a password file", st.Size, MaxPasswordFile)
+		return nil, nil, fmt.Errorf("%d bytes: larger than %d, not a %s file", st.Size, MaxPasswordFile, noun)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxPasswordFile+1))
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(b) > MaxPasswordFile {
-		return nil, nil, fmt.Errorf("larger than %d bytes, not a password file", MaxPasswordFile)
+		return nil, nil, fmt.Errorf("larger than %d bytes, not a %s file", MaxPasswordFile, noun)
 	}
 	var warnings []string
 	if perm := st.Mode & 0o777; perm&0o077 != 0 {
-		warnings = append(warnings, fmt.Sprintf("mode %04o lets other users read the password; chmod 0600", perm))
+		warnings = append(warnings, fmt.Sprintf("mode %04o lets other users read the %s; chmod 0600", perm, noun))
 	}
 	if st.Uid != 0 {
-		warnings = append(warnings, fmt.Sprintf("owned by uid %d, not root: that user can change the password; chown root", st.Uid))
+		warnings = append(warnings, fmt.Sprintf("owned by uid %d, not root: that user can change the %s; chown root", st.Uid, noun))
 	}
 	return b, warnings, nil
 }

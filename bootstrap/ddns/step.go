@@ -177,6 +177,10 @@ func (p *Plan) lookup(ctx context.Context, name, typ string, checkerErr error) a
 
 func (s *Step) openAccount(ctx context.Context, env *step.Env, name string, cfg config.DNS, client *http.Client, instanceID string) *account {
 	a := &account{name: name, cfg: cfg.Accounts[name], refresh: cfg.RefreshFor(name)}
+	if a.cfg.Provider == "rfc2136" {
+		s.openRFC2136(ctx, env, a, instanceID)
+		return a
+	}
 	var hostPath string
 	if a.cfg.PasswordFile != "" {
 		hostPath = env.Root.Path(a.cfg.PasswordFile)

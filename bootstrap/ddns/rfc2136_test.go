@@ -1,0 +1,232 @@
+package ddns
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/bootstrap/clock"
+	"github.com/ec2boot/ec2boot/bootstrap/config"
+	"github.com/ec2boot/ec2boot/bootstrap/logging"
+	"github.com/ec2boot/ec2boot/bootstrap/state"
+	"github.com/ec2boot/ec2boot/bootstrap/step"
+	"github.com/ec2boot/ec2boot/internal/testpeer/bind"
+)
+
+// rfcPolicy grants web-key only web.example.test (docs/dns.md's example).
+const rfcPolicy = `grant web-key name web.example.test. A AAAA;
+grant web-key name _ec2boot.web.example.test. TXT;`
+
+// rfcRig is one instance registering through RFC 2136 with a real BIND.
+type rfcRig struct {
+	h   *harness
+	srv *bind.Server
+	cfg string
+}
+
+func newRFCRig(t testing.TB) *rfcRig {
+	t.Helper()
+	h := newHarness(t)
+	// TSIG signs with the step's clock: the server must agree with it.
+	h.clock = clock.NewFake(time.Now())
+	srv := bind.StartWith(t, bind.Options{Zone: "example.test", Keys: []string{"web-key"}, UpdatePolicy: rfcPolicy})
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "rfc2136", "example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rfcRig{h: h, srv: srv, cfg: strings.ReplaceAll(string(b), "192.0.2.53:53", srv.Addr)}
+	r.writeKey(fmt.Sprintf("key \"web-key\" {\n\talgorithm hmac-sha256;\n\tsecret %q;\n};\n", srv.Secrets["web-key"]), 0o600)
+	return r
+}
+
+func (r *rfcRig) writeKey(content string, mode os.FileMode) {
+	p := r.h.root.Path("/etc/ec2boot/web.key")
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		r.h.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), mode); err != nil {
+		r.h.t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		r.h.t.Fatal(err)
+	}
+}
+
+func (r *rfcRig) env(dryRun, force bool) *step.Env {
+	r.h.t.Helper()
+	cfg, ps := config.Load(config.Source{Name: "example.toml", Data: []byte(r.cfg)})
+	if cfg == nil {
+		r.h.t.Fatalf("config: %v", ps)
+	}
+	store, err := state.Open(r.h.root.Path(state.Dir), r.h.instanceID, dryRun)
+	if err != nil {
+		r.h.t.Fatal(err)
+	}
+	f := *r.h.facts
+	return &step.Env{Root: r.h.root, Config: cfg, Facts: &f, State: store,
+		Log: logging.New(r.h.logw, logging.JSON, true), Clock: r.h.clock, Force: force, DryRun: dryRun, Version: testVersion}
+}
+
+func (r *rfcRig) run() (requests int, err error) {
+	r.h.t.Helper()
+	p, err := NewStep().Plan(context.Background(), r.env(false, false))
+	if err != nil {
+		r.h.t.Fatal(err)
+	}
+	_, err = p.Apply(context.Background())
+	return p.(*Plan).Requests(), err
+}
+
+func (r *rfcRig) lookup(name string) []netip.Addr {
+	r.h.t.Helper()
+	a, err := r.srv.Lookup(context.Background(), name)
+	if err != nil {
+		r.h.t.Fatal(err)
+	}
+	return a
+}
+
+// TestRFC2136Step runs the documented example through the ddns step
+// against BIND: register, nothing on a second run, a changed address
+// replaced, and a name the key may not change blocked with one clear line.
+func TestRFC2136Step(t *testing.T) {
+	r := newRFCRig(t)
+
+	n, err := r.run()
+	if err != nil || n != 1 {
+		t.Fatalf("first run: %d requests, %v", n, err)
+	}
+	if d := cmp.Diff([]netip.Addr{localIP}, r.lookup("web.example.test"), cmpAddr); d != "" {
+		t.Fatalf("BIND (-want +got):\n%s", d)
+	}
+	stateBefore, modBefore := r.h.stateFile()
+
+	n, err = r.run()
+	if err != nil || n != 0 {
+		t.Errorf("second run: %d requests, %v; want none", n, err)
+	}
+	if after, mod := r.h.stateFile(); string(after) != string(stateBefore) || !mod.Equal(modBefore) {
+		t.Error("a no-change run rewrote the state file")
+	}
+
+	moved := netip.MustParseAddr("10.200.0.77")
+	r.h.facts.LocalIPv4 = moved
+	n, err = r.run()
+	if err != nil || n != 1 {
+		t.Fatalf("run after the address moved: %d requests, %v", n, err)
+	}
+	if d := cmp.Diff([]netip.Addr{moved}, r.lookup("web.example.test"), cmpAddr); d != "" {
+		t.Errorf("BIND after the change (-want +got):\n%s", d)
+	}
+
+	// A second name the key is not granted: one sticky line, then silence.
+	r.cfg += "\n[[dns.records]]\nname = \"db.example.test\"\naddress = \"local-ipv4\"\naccount = \"corp\"\n"
+	_, err = r.run()
+	mustErrContain(t, err, "db.example.test: REFUSED", "does not let key web-key change db.example.test", "sticky")
+	n, err = r.run()
+	if n != 0 {
+		t.Errorf("a refused name was sent again (%d requests)", n)
+	}
+	mustErrContain(t, err, "db.example.test: blocked")
+}
+
+func TestRFC2136PlanShowsTheUpdateWithoutTheSecret(t *testing.T) {
+	r := newRFCRig(t)
+	p, err := NewStep().Plan(context.Background(), r.env(true, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	p.Describe(&b)
+	got := b.String()
+	for _, want := range []string{"zone example.test", "key hmac-sha256:web-key [secret redacted]",
+		"update delete web.example.test. A", "update add web.example.test. 300 A 10.200.0.1", "send"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("plan lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, r.srv.Secrets["web-key"]) {
+		t.Error("the plan shows the secret")
+	}
+}
+
+func TestRFC2136KeyFileProblems(t *testing.T) {
+	cases := []struct {
+		name, content string
+		mode          os.FileMode
+		err, warn     string
+	}{
+		{name: "unreadable key", content: "key web-key { algorithm hmac-sha256; };", mode: 0o600,
+			err: `account corp: key_file /etc/ec2boot/web.key: key "web-key" has no secret`},
+		{name: "group-readable key works but is warned about", mode: 0o640,
+			warn: "key_file /etc/ec2boot/web.key: mode 0640 lets other users read the TSIG key; chmod 0600"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRFCRig(t)
+			if c.content != "" {
+				r.writeKey(c.content, c.mode)
+			} else {
+				b, _ := os.ReadFile(r.h.root.Path("/etc/ec2boot/web.key"))
+				r.writeKey(string(b), c.mode)
+			}
+			n, err := r.run()
+			if c.err != "" {
+				mustErrContain(t, err, c.err)
+				if n != 0 {
+					t.Errorf("%d requests with a bad key", n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(r.h.log.String(), c.warn) {
+				t.Errorf("log lacks %q:\n%s", c.warn, r.h.log.String())
+			}
+		})
+	}
+}
+
+// cmpAddr compares addresses by value.
+var cmpAddr = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
+
+// BenchmarkRFC2136ColdRun is a first run: no state, the name holds another
+// address, so the step reads DNS, reads the primary and sends one signed
+// UPDATE.
+func BenchmarkRFC2136ColdRun(b *testing.B) {
+	r := newRFCRig(b)
+	addrs := []netip.Addr{netip.MustParseAddr("10.200.0.1"), netip.MustParseAddr("10.200.0.2")}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		_ = os.RemoveAll(r.h.root.Path(state.Dir))
+		r.h.facts.LocalIPv4 = addrs[i%2]
+		b.StartTimer()
+		if n, err := r.run(); err != nil || n != 1 {
+			b.Fatalf("%d requests, %v", n, err)
+		}
+	}
+}
+
+// BenchmarkRFC2136NoChangeRun is every later run: DNS already answers the
+// address, nothing is sent.
+func BenchmarkRFC2136NoChangeRun(b *testing.B) {
+	r := newRFCRig(b)
+	if _, err := r.run(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if n, err := r.run(); err != nil || n != 0 {
+			b.Fatalf("%d requests, %v", n, err)
+		}
+	}
+}
