@@ -1,6 +1,8 @@
 package rfc2136
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,27 @@ send`
 	}
 	if strings.Contains(got, secret32) {
 		t.Error("secret in the description")
+	}
+}
+
+// TestDocsShowTheTestedPolicies keeps docs/dns.md's server examples and
+// plan output the ones the tests use.
+func TestDocsShowTheTestedPolicies(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "dns.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := string(b)
+	c := &Client{Server: "192.0.2.53:53", Zone: "example.test", TTL: 300, Key: Key{Name: "web-key.", Algorithm: dns.HmacSHA256}}
+	plan := c.Describe([]Change{{Name: "web.example.test", Addrs: addrs("10.200.0.1")}})
+	example, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "rfc2136", "example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"BIND update-policy": "update-policy {\n" + BindPolicy + "\n};",
+		"Knot ACL": "acl:\n" + KnotACL, "plan output": plan, "example": string(example)} {
+		if !strings.Contains(docs, text) {
+			t.Errorf("docs/dns.md does not show the %s the tests use:\n%s", what, text)
+		}
 	}
 }
