@@ -70,7 +70,7 @@ func (s *Step) openRFC2136(ctx context.Context, env *step.Env, a *account, insta
 			a.err = fmt.Errorf("account %s: finding the zone or server without a resolver (set zone and server): %w", a.name, err)
 			return
 		}
-		c.Resolvers = s.withPort(res)
+		c.Resolvers, c.Port = s.withPort(res), s.nsPort
 	}
 	// Everything that changes what is sent is in the fingerprint, so that
 	// fixing the key or zone lifts a sticky error.

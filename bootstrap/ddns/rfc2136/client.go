@@ -75,6 +75,9 @@ type Client struct {
 	// Resolvers ("host:port") find the zone and its primary when Zone or
 	// Server is not configured.
 	Resolvers []string
+	// Port is the port of a primary found through the SOA ("53" when
+	// empty; tests use another).
+	Port string
 
 	// beforeSend runs between reading the current values and sending the
 	// update (tests put a concurrent writer there).
@@ -370,7 +373,11 @@ func (c *Client) locate(ctx context.Context, name string) (zone, server string, 
 	if err != nil {
 		return "", "", fmt.Errorf("finding the primary server %s of %s (set server): %w", strings.TrimSuffix(mname, "."), zone, err)
 	}
-	return zone, net.JoinHostPort(ip, "53"), nil
+	port := c.Port
+	if port == "" {
+		port = "53"
+	}
+	return zone, net.JoinHostPort(ip, port), nil
 }
 
 // findSOA asks the configured server (or the resolvers) for name's SOA: the

@@ -101,6 +101,22 @@ func TestOwnerValueRoundTrip(t *testing.T) {
 	}
 }
 
+func FuzzParseOwner(f *testing.F) {
+	f.Add("heritage=ec2boot,ec2boot/instance-id=i-0abc,ec2boot/launch-time=2026-12-07T04:00:00Z")
+	f.Add("heritage=external-dns,external-dns/owner=default")
+	f.Fuzz(func(t *testing.T, v string) {
+		o, ok := ParseOwner(v)
+		if !ok {
+			return
+		}
+		// What parses renders to a value that parses the same.
+		back, ok := ParseOwner(o.Value())
+		if !ok || back.InstanceID != o.InstanceID || !back.LaunchTime.Equal(o.LaunchTime) {
+			t.Errorf("%q -> %+v -> %q -> %+v", v, o, o.Value(), back)
+		}
+	})
+}
+
 func TestOwnerRRs(t *testing.T) {
 	o := Owner{InstanceID: "i-0abc", LaunchTime: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)}
 	text := func(rrs []dns.RR) []string {

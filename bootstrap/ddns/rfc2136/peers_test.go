@@ -3,6 +3,7 @@ package rfc2136
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -138,6 +139,18 @@ func TestPeers(t *testing.T) {
 		{"create with the zone found by SOA", func(t *testing.T, p peer) {
 			c := p.client("web-key")
 			c.Zone = ""
+			must(t, c.Send(context.Background(), []Change{{Name: web, Addrs: addrs("192.0.2.1")}}), Success)
+			if d := cmp.Diff([]string{"web.example.test. 300 IN A 192.0.2.1"}, p.lookup(t, web, dns.TypeA)); d != "" {
+				t.Error(d)
+			}
+		}},
+		{"create with the zone and primary found through the resolver", func(t *testing.T, p peer) {
+			// The peer answers for its own zone: the SOA names the zone
+			// and ns1 (the MNAME), whose address is the peer's.
+			c := p.client("web-key")
+			c.Zone, c.Server = "", ""
+			c.Resolvers = []string{p.addr}
+			_, c.Port, _ = net.SplitHostPort(p.addr)
 			must(t, c.Send(context.Background(), []Change{{Name: web, Addrs: addrs("192.0.2.1")}}), Success)
 			if d := cmp.Diff([]string{"web.example.test. 300 IN A 192.0.2.1"}, p.lookup(t, web, dns.TypeA)); d != "" {
 				t.Error(d)
