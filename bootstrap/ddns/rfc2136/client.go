@@ -148,6 +148,17 @@ func (c *Client) sendZone(ctx context.Context, zone, server string, batch []Chan
 	signed := c.Clock.Now()
 	reply, err := c.exchange(ctx, server, m, signed)
 	res := classify(reply, err, replyContext{server: server, zone: zone, key: c.Key.Name, names: names(batch), signed: signed})
+	if res.Class == Sticky && !res.Account && len(batch) > 1 {
+		// The server refuses the whole message for one name it does not
+		// grant. Asking name by name keeps the others from being blocked
+		// (and blocked for good: removing the denied name would not change
+		// their configuration).
+		out := make([]Result, len(batch))
+		for i, ch := range batch {
+			out[i] = c.sendZone(ctx, zone, server, []Change{ch})[0]
+		}
+		return out
+	}
 	out := all(res)
 	for i := range out {
 		out[i].PrevOwner = prev[i]

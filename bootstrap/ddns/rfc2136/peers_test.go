@@ -220,6 +220,20 @@ func TestPeers(t *testing.T) {
 				t.Errorf("denied name written: %v", got)
 			}
 		}},
+		{"one denied name does not block the others", func(t *testing.T, p peer) {
+			rs := p.client("web-key").Send(context.Background(), []Change{
+				{Name: "db.example.test", Addrs: addrs("192.0.2.9")}, {Name: web, Addrs: addrs("192.0.2.1")}})
+			got := []Class{rs[0].Class, rs[1].Class}
+			if d := cmp.Diff([]Class{Sticky, Success}, got); d != "" {
+				t.Errorf("classes (-want +got):\n%s\n%+v", d, rs)
+			}
+			if !strings.Contains(rs[0].Detail, "change db.example.test:") {
+				t.Errorf("detail %q does not name only the denied name", rs[0].Detail)
+			}
+			if d := cmp.Diff([]string{"web.example.test. 300 IN A 192.0.2.1"}, p.lookup(t, web, dns.TypeA)); d != "" {
+				t.Error(d)
+			}
+		}},
 		{"wrong secret", func(t *testing.T, p peer) {
 			c := p.client("web-key")
 			c.Key.Secret = p.secrets[otherWriter]
