@@ -12,8 +12,11 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
 
-// rfc2136Provider puts the rfc2136 package behind Provider.
+// rfc2136Provider puts the rfc2136 package behind Provider and
+// OwnershipProvider.
 type rfc2136Provider struct{ c *rfc2136.Client }
+
+var _ OwnershipProvider = (*rfc2136Provider)(nil)
 
 // Batch keeps every change in one batch: Send splits it into one UPDATE
 // per zone, which is only known once the zones are looked up.
@@ -22,7 +25,10 @@ func (p *rfc2136Provider) Batch(changes []Change) [][]Change { return [][]Change
 func (p *rfc2136Provider) Describe(batch []Change) string { return p.c.Describe(toRFC2136(batch)) }
 
 func (p *rfc2136Provider) Send(ctx context.Context, batch []Change) []Outcome {
-	rs := p.c.Send(ctx, toRFC2136(batch))
+	return p.outcomes(p.c.Send(ctx, toRFC2136(batch)))
+}
+
+func (p *rfc2136Provider) outcomes(rs []rfc2136.Result) []Outcome {
 	out := make([]Outcome, len(rs))
 	for i, r := range rs {
 		o := Outcome{Code: r.Code, Detail: r.Detail, Scope: HostScope}
@@ -42,6 +48,39 @@ func (p *rfc2136Provider) Send(ctx context.Context, batch []Change) []Outcome {
 		out[i] = o
 	}
 	return out
+}
+
+// Owner implements OwnershipProvider: the ownership TXT record next to
+// name, and the addresses name carries, at the zone's primary.
+func (p *rfc2136Provider) Owner(ctx context.Context, name string) (Owner, bool, error) {
+	o, addrs, err := p.c.ReadOwner(ctx, name)
+	if err != nil || o == nil {
+		return Owner{Addrs: addrs}, false, err
+	}
+	return Owner{Claimant: Claimant{InstanceID: o.InstanceID, LaunchTime: o.LaunchTime}, Addrs: addrs}, true, nil
+}
+
+// SendOwned implements OwnershipProvider: the addresses and me's ownership
+// record in one UPDATE, sent only while the record is still prev[name] and
+// compare-and-swapped on the server.
+func (p *rfc2136Provider) SendOwned(ctx context.Context, batch []Change, me Claimant, prev map[string]*Owner) []Outcome {
+	changes := toRFC2136(batch)
+	mine := rfc2136.Owner{InstanceID: me.InstanceID, LaunchTime: me.LaunchTime}
+	for i := range changes {
+		changes[i].Owner, changes[i].CheckOwner = &mine, true
+		if o := prev[batch[i].Name]; o != nil {
+			changes[i].PrevOwner = &rfc2136.Owner{InstanceID: o.InstanceID, LaunchTime: o.LaunchTime}
+		}
+	}
+	outs := p.outcomes(p.c.Send(ctx, changes))
+	for i, o := range outs {
+		switch o.Code {
+		case "YXRRSET", "NXRRSET", "YXDOMAIN", "NXDOMAIN":
+			// With an ownership record, any lost race is the owner's.
+			outs[i].Code = "owner-changed"
+		}
+	}
+	return outs
 }
 
 func toRFC2136(batch []Change) []rfc2136.Change {

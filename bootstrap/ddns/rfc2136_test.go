@@ -230,3 +230,58 @@ func BenchmarkRFC2136NoChangeRun(b *testing.B) {
 		}
 	}
 }
+
+// TestRFC2136OwnershipProvider: the rfc2136 provider keeps the ownership
+// record with the address in one UPDATE, and writes only while the record
+// is the one the caller read.
+func TestRFC2136OwnershipProvider(t *testing.T) {
+	r := newRFCRig(t)
+	p, err := NewStep().Plan(context.Background(), r.env(true, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, ok := p.(*Plan).accounts["corp"].provider.(OwnershipProvider)
+	if !ok {
+		t.Fatal("the rfc2136 provider is not an OwnershipProvider")
+	}
+	ctx := context.Background()
+	launch := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)
+	a := Claimant{InstanceID: "i-0aaaaaaaaaaaaaaa1", LaunchTime: launch}
+	b := Claimant{InstanceID: "i-0bbbbbbbbbbbbbbb2", LaunchTime: launch.Add(time.Hour)}
+	web := "web.example.test"
+
+	if _, found, err := prov.Owner(ctx, web); err != nil || found {
+		t.Fatalf("owner of a new name: found=%v err=%v", found, err)
+	}
+	outs := prov.SendOwned(ctx, []Change{{Name: web, Addrs: []netip.Addr{localIP}}}, a, nil)
+	if outs[0].Class != Success {
+		t.Fatalf("first claim: %+v", outs[0])
+	}
+	got, found, err := prov.Owner(ctx, web)
+	if err != nil || !found {
+		t.Fatalf("owner after the claim: found=%v err=%v", found, err)
+	}
+	if d := cmp.Diff(Owner{Claimant: a, Addrs: []netip.Addr{localIP}}, got, cmpAddr); d != "" {
+		t.Errorf("owner (-want +got):\n%s", d)
+	}
+
+	// b read the name before a claimed it: its write is refused.
+	moved := netip.MustParseAddr("10.200.0.77")
+	outs = prov.SendOwned(ctx, []Change{{Name: web, Addrs: []netip.Addr{moved}}}, b, nil)
+	if outs[0].Class != Failed || outs[0].Code != "owner-changed" || !strings.Contains(outs[0].Detail, "i-0aaaaaaaaaaaaaaa1") {
+		t.Errorf("stale claim: %+v", outs[0])
+	}
+	if d := cmp.Diff([]netip.Addr{localIP}, r.lookup(web), cmpAddr); d != "" {
+		t.Errorf("a stale claim changed DNS:\n%s", d)
+	}
+
+	// b read a's record: it takes the name over, address and record at once.
+	outs = prov.SendOwned(ctx, []Change{{Name: web, Addrs: []netip.Addr{moved}}}, b, map[string]*Owner{web: &got})
+	if outs[0].Class != Success {
+		t.Fatalf("takeover: %+v", outs[0])
+	}
+	got, _, _ = prov.Owner(ctx, web)
+	if d := cmp.Diff(Owner{Claimant: b, Addrs: []netip.Addr{moved}}, got, cmpAddr); d != "" {
+		t.Errorf("owner after the takeover (-want +got):\n%s", d)
+	}
+}

@@ -34,6 +34,12 @@ type Change struct {
 	// name in the same UPDATE, compare-and-swapped like the addresses
 	// (see owner.go).
 	Owner *Owner
+	// CheckOwner makes the change conditional on the ownership record
+	// read at the server still being PrevOwner (nil: no record). When it
+	// is not, the change is not sent and its Result has Code
+	// "owner-changed".
+	CheckOwner bool
+	PrevOwner  *Owner
 }
 
 // Class says what a reply means for the next run; the values mirror the
@@ -138,6 +144,9 @@ func (c *Client) sendZone(ctx context.Context, zone, server string, batch []Chan
 		}
 		cur[i] = got
 	}
+	if out, ok := c.ownerChanged(ctx, zone, server, batch, cur); ok {
+		return out
+	}
 	m, prev := c.build(zone, batch, cur)
 	if len(m.Ns) == 0 {
 		return all(Result{Code: "current", Class: Success, Detail: "the server already holds these values; nothing sent"})
@@ -164,6 +173,78 @@ func (c *Client) sendZone(ctx context.Context, zone, server string, batch []Chan
 		out[i].PrevOwner = prev[i]
 	}
 	return out
+}
+
+// ownerChanged handles changes whose owner is not the one the caller
+// expects: they get "owner-changed" and the others are sent without them.
+func (c *Client) ownerChanged(ctx context.Context, zone, server string, batch []Change, cur []current) ([]Result, bool) {
+	var keep []int
+	out := make([]Result, len(batch))
+	for i, ch := range batch {
+		if !ch.CheckOwner {
+			keep = append(keep, i)
+			continue
+		}
+		now := ownerOf(cur[i].sets[dns.TypeTXT])
+		if sameOwner(now, ch.PrevOwner) {
+			keep = append(keep, i)
+			continue
+		}
+		who := "nobody"
+		if now != nil {
+			who = now.InstanceID + " (launched " + now.LaunchTime.UTC().Format(time.RFC3339) + ")"
+		}
+		out[i] = Result{Code: "owner-changed", Class: Failed, PrevOwner: now,
+			Detail: fmt.Sprintf("the ownership record of %s changed since it was read: %s owns it now; nothing sent, the next run decides again", strings.TrimSuffix(ch.Name, "."), who)}
+	}
+	if len(keep) == len(batch) {
+		return nil, false
+	}
+	if len(keep) > 0 {
+		rest := make([]Change, len(keep))
+		for j, i := range keep {
+			rest[j] = batch[i]
+		}
+		for j, r := range c.sendZone(ctx, zone, server, rest) {
+			out[keep[j]] = r
+		}
+	}
+	return out, true
+}
+
+func sameOwner(a, b *Owner) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.InstanceID == b.InstanceID && a.LaunchTime.Equal(b.LaunchTime)
+}
+
+// ReadOwner returns name's ownership record (nil when there is none) and
+// the addresses it carries, as the zone's primary holds them.
+func (c *Client) ReadOwner(ctx context.Context, name string) (*Owner, []netip.Addr, error) {
+	_, server, err := c.locate(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	probe := Change{Name: name, Addrs: []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()}, Owner: &Owner{}}
+	cur, err := c.read(ctx, server, probe)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the owner of %s from %s: %w", strings.TrimSuffix(name, "."), server, err)
+	}
+	var addrs []netip.Addr
+	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		for _, rr := range cur.sets[t] {
+			switch v := rr.(type) {
+			case *dns.A:
+				a, _ := netip.AddrFromSlice(v.A.To4())
+				addrs = append(addrs, a)
+			case *dns.AAAA:
+				a, _ := netip.AddrFromSlice(v.AAAA)
+				addrs = append(addrs, a)
+			}
+		}
+	}
+	return ownerOf(cur.sets[dns.TypeTXT]), addrs, nil
 }
 
 func names(batch []Change) string {

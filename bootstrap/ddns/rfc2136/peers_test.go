@@ -266,6 +266,45 @@ func TestPeers(t *testing.T) {
 				t.Errorf("zone after our update vs nsupdate's (-ours +nsupdate):\n%s", d)
 			}
 		}},
+		{"owner record taken between read and update", func(t *testing.T, p peer) {
+			c := p.client("web-key")
+			mine := Owner{InstanceID: "i-0aaaaaaaaaaaaaaa1", LaunchTime: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)}
+			theirs := Owner{InstanceID: "i-0bbbbbbbbbbbbbbb2", LaunchTime: mine.LaunchTime.Add(time.Hour)}
+			c.beforeSend = func() {
+				// The other writer claims the ownership record only; the
+				// address prerequisites alone would still hold.
+				m := new(dns.Msg)
+				m.SetUpdate("example.test.")
+				m.Insert([]dns.RR{theirs.RR(web, 300)})
+				m.SetTsig(otherWriter+".", dns.HmacSHA256, 300, time.Now().Unix())
+				cl := &dns.Client{Net: "tcp", TsigSecret: map[string]string{otherWriter + ".": p.secrets[otherWriter]}}
+				if r, _, err := cl.Exchange(m, p.addr); err != nil || r.Rcode != dns.RcodeSuccess {
+					t.Fatalf("other writer: %v %v", err, r)
+				}
+			}
+			r := must(t, c.Send(context.Background(), []Change{{Name: web, Addrs: addrs("192.0.2.1"), Owner: &mine}}), Failed)
+			if r.Code != "YXRRSET" {
+				t.Errorf("code %q, want YXRRSET (the record must still be absent)", r.Code)
+			}
+			if got := p.lookup(t, "_ec2boot."+web, dns.TypeTXT); len(got) != 1 || !strings.Contains(got[0], theirs.InstanceID) {
+				t.Errorf("owner TXT %v, want only the other writer's", got)
+			}
+			if got := p.lookup(t, web, dns.TypeA); len(got) != 0 {
+				t.Errorf("address written although the owner race was lost: %v", got)
+			}
+		}},
+		{"a stale expected owner is not sent", func(t *testing.T, p peer) {
+			c := p.client("web-key")
+			first := Owner{InstanceID: "i-0aaaaaaaaaaaaaaa1", LaunchTime: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)}
+			must(t, c.Send(context.Background(), []Change{{Name: web, Addrs: addrs("192.0.2.1"), Owner: &first}}), Success)
+			second := Owner{InstanceID: "i-0bbbbbbbbbbbbbbb2", LaunchTime: first.LaunchTime.Add(time.Hour)}
+			sent := false
+			c.beforeSend = func() { sent = true }
+			r := must(t, c.Send(context.Background(), []Change{{Name: web, Addrs: addrs("192.0.2.2"), Owner: &second, CheckOwner: true}}), Failed)
+			if sent || r.Code != "owner-changed" || r.PrevOwner == nil || r.PrevOwner.InstanceID != first.InstanceID {
+				t.Errorf("sent=%v result %+v", sent, r)
+			}
+		}},
 		{"owner TXT in the same update", func(t *testing.T, p peer) {
 			c := p.client("web-key")
 			first := Owner{InstanceID: "i-0aaaaaaaaaaaaaaa1", LaunchTime: time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)}
