@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/miekg/dns"
 
 	"github.com/ec2boot/ec2boot/bootstrap/clock"
 	"github.com/ec2boot/ec2boot/bootstrap/config"
@@ -18,31 +19,52 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 	"github.com/ec2boot/ec2boot/internal/testpeer/bind"
+	"github.com/ec2boot/ec2boot/internal/testpeer/knot"
 )
 
-// rfcPolicy grants web-key only web.example.test (docs/dns.md's example).
+// rfcPolicy and rfcACL grant web-key only web.example.test and its
+// ownership record (docs/dns.md's examples).
 const rfcPolicy = `grant web-key name web.example.test. A AAAA;
 grant web-key name _ec2boot.web.example.test. TXT;`
+
+const rfcACL = `  - id: web-update
+    key: web-key
+    action: update
+    update-type: [A, AAAA, TXT]
+    update-owner: name
+    update-owner-match: equal
+    update-owner-name: [web, _ec2boot.web]`
 
 // rfcRig is one instance registering through RFC 2136 with a real BIND.
 type rfcRig struct {
 	h   *harness
-	srv *bind.Server
-	cfg string
+	addr   string
+	secret string // web-key's
+	cfg    string
 }
 
-func newRFCRig(t testing.TB) *rfcRig {
+// newRFCRig starts BIND; newRFCRigOn starts kind ("bind" or "knot").
+func newRFCRig(t testing.TB) *rfcRig { return newRFCRigOn(t, "bind") }
+
+func newRFCRigOn(t testing.TB, kind string) *rfcRig {
 	t.Helper()
 	h := newHarness(t)
 	// TSIG signs with the step's clock: the server must agree with it.
 	h.clock = clock.NewFake(time.Now())
-	srv := bind.StartWith(t, bind.Options{Zone: "example.test", Keys: []string{"web-key"}, UpdatePolicy: rfcPolicy})
+	var addr, secret string
+	if kind == "knot" {
+		srv := knot.Start(t, knot.Options{Zone: "example.test", Keys: []string{"web-key"}, ACL: rfcACL})
+		addr, secret = srv.Addr, srv.Secrets["web-key"]
+	} else {
+		srv := bind.StartWith(t, bind.Options{Zone: "example.test", Keys: []string{"web-key"}, UpdatePolicy: rfcPolicy})
+		addr, secret = srv.Addr, srv.Secrets["web-key"]
+	}
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "rfc2136", "example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rfcRig{h: h, srv: srv, cfg: strings.ReplaceAll(string(b), "192.0.2.53:53", srv.Addr)}
-	r.writeKey(fmt.Sprintf("key \"web-key\" {\n\talgorithm hmac-sha256;\n\tsecret %q;\n};\n", srv.Secrets["web-key"]), 0o600)
+	r := &rfcRig{h: h, addr: addr, secret: secret, cfg: strings.ReplaceAll(string(b), "192.0.2.53:53", addr)}
+	r.writeKey(fmt.Sprintf("key \"web-key\" {\n\talgorithm hmac-sha256;\n\tsecret %q;\n};\n", secret), 0o600)
 	return r
 }
 
@@ -86,18 +108,41 @@ func (r *rfcRig) run() (requests int, err error) {
 
 func (r *rfcRig) lookup(name string) []netip.Addr {
 	r.h.t.Helper()
-	a, err := r.srv.Lookup(context.Background(), name)
-	if err != nil {
-		r.h.t.Fatal(err)
+	var out []netip.Addr
+	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(name), qt)
+		resp, _, err := (&dns.Client{Net: "tcp", Timeout: 3 * time.Second}).Exchange(m, r.addr)
+		if err != nil {
+			r.h.t.Fatal(err)
+		}
+		for _, rr := range resp.Answer {
+			switch v := rr.(type) {
+			case *dns.A:
+				a, _ := netip.AddrFromSlice(v.A.To4())
+				out = append(out, a)
+			case *dns.AAAA:
+				a, _ := netip.AddrFromSlice(v.AAAA)
+				out = append(out, a)
+			}
+		}
 	}
-	return a
+	return out
 }
 
 // TestRFC2136Step runs the documented example through the ddns step
-// against BIND: register, nothing on a second run, a changed address
-// replaced, and a name the key may not change blocked with one clear line.
+// against BIND and Knot: register, nothing on a second run, a changed
+// address replaced, and a name the key may not change blocked with one
+// clear line.
 func TestRFC2136Step(t *testing.T) {
-	r := newRFCRig(t)
+	for _, kind := range []string{"bind", "knot"} {
+		t.Run(kind, func(t *testing.T) { testRFC2136Step(t, kind) })
+	}
+}
+
+func testRFC2136Step(t *testing.T, kind string) {
+	r := newRFCRigOn(t, kind)
+	denied := map[string]string{"bind": "db.example.test: REFUSED", "knot": "db.example.test: NOTAUTH(BADKEY)"}[kind]
 
 	n, err := r.run()
 	if err != nil || n != 1 {
@@ -129,7 +174,7 @@ func TestRFC2136Step(t *testing.T) {
 	// A second name the key is not granted: one sticky line, then silence.
 	r.cfg += "\n[[dns.records]]\nname = \"db.example.test\"\naddress = \"local-ipv4\"\naccount = \"corp\"\n"
 	_, err = r.run()
-	mustErrContain(t, err, "db.example.test: REFUSED", "does not let key web-key change db.example.test", "sticky")
+	mustErrContain(t, err, denied, "does not let key web-key change db.example.test", "sticky")
 	n, err = r.run()
 	if n != 0 {
 		t.Errorf("a refused name was sent again (%d requests)", n)
@@ -152,7 +197,7 @@ func TestRFC2136PlanShowsTheUpdateWithoutTheSecret(t *testing.T) {
 			t.Errorf("plan lacks %q:\n%s", want, got)
 		}
 	}
-	if strings.Contains(got, r.srv.Secrets["web-key"]) {
+	if strings.Contains(got, r.secret) {
 		t.Error("the plan shows the secret")
 	}
 }
