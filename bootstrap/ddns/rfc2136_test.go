@@ -37,7 +37,7 @@ const rfcACL = `  - id: web-update
 
 // rfcRig is one instance registering through RFC 2136 with a real BIND.
 type rfcRig struct {
-	h   *harness
+	h      *harness
 	addr   string
 	secret string // web-key's
 	cfg    string
