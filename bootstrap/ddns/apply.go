@@ -73,7 +73,7 @@ func (p *Plan) applyLocked(ctx context.Context, res *step.Result) ([]string, err
 			continue
 		}
 		p.requests++
-		outs := b.acct.provider.Send(ctx, changesOf(b.items))
+		outs := p.send(ctx, b)
 		for i, it := range b.items {
 			o := outs[i]
 			if o.Class == Failed && interrupt.Cancelled(ctx) {

@@ -330,3 +330,58 @@ func TestRFC2136OwnershipProvider(t *testing.T) {
 		t.Errorf("owner after the takeover (-want +got):\n%s", d)
 	}
 }
+
+// twin is a second instance registering the same name on r's server.
+func (r *rfcRig) twin(t *testing.T, instanceID string, launch time.Time, addr netip.Addr) *rfcRig {
+	t.Helper()
+	h := newHarness(t)
+	h.clock = clock.NewFake(time.Now())
+	h.instanceID = instanceID
+	h.facts.InstanceID, h.facts.LaunchTime, h.facts.LocalIPv4 = instanceID, launch, addr
+	o := &rfcRig{h: h, addr: r.addr, secret: r.secret, cfg: r.cfg}
+	o.writeKey(fmt.Sprintf("key \"web-key\" {\n\talgorithm hmac-sha256;\n\tsecret %q;\n};\n", r.secret), 0o600)
+	return o
+}
+
+// TestRFC2136NewerLaunchWins: with RFC 2136 the step decides from the
+// ownership record. A registers; B, launched later, takes the name over
+// (address and record in one UPDATE); A then yields without a request,
+// and neither sends anything more.
+func TestRFC2136NewerLaunchWins(t *testing.T) {
+	for _, kind := range []string{"bind", "knot"} {
+		t.Run(kind, func(t *testing.T) {
+			base := newRFCRigOn(t, kind)
+			launch := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)
+			a := base.twin(t, "i-0aaaaaaaaaaaaaaa1", launch, netip.MustParseAddr("10.200.0.1"))
+			b := base.twin(t, "i-0bbbbbbbbbbbbbbb2", launch.Add(time.Hour), netip.MustParseAddr("10.200.0.2"))
+
+			if n, err := a.run(); err != nil || n != 1 {
+				t.Fatalf("A's first run: %d requests, %v", n, err)
+			}
+			if n, err := b.run(); err != nil || n != 1 {
+				t.Fatalf("B's takeover: %d requests, %v", n, err)
+			}
+			if d := cmp.Diff([]netip.Addr{netip.MustParseAddr("10.200.0.2")}, a.lookup("web.example.test"), cmpAddr); d != "" {
+				t.Fatalf("after the takeover (-want +got):\n%s", d)
+			}
+			for i := 0; i < 2; i++ {
+				n, err := a.run()
+				if n != 0 {
+					t.Errorf("A run %d sent %d requests; the newer launch owns the name", i, n)
+				}
+				if err != nil {
+					t.Errorf("A run %d: %v (yielding is degraded, not an error)", i, err)
+				}
+				if n, err := b.run(); err != nil || n != 0 {
+					t.Errorf("B run %d: %d requests, %v", i, n, err)
+				}
+			}
+			if !strings.Contains(a.h.log.String(), "the ownership record names i-0bbbbbbbbbbbbbbb2") {
+				t.Errorf("A's log does not say who owns the name:\n%s", a.h.log.String())
+			}
+			if d := cmp.Diff([]netip.Addr{netip.MustParseAddr("10.200.0.2")}, a.lookup("web.example.test"), cmpAddr); d != "" {
+				t.Errorf("the older launch took the name back (-want +got):\n%s", d)
+			}
+		})
+	}
+}

@@ -49,6 +49,10 @@ type item struct {
 	hostFP string
 	rrs    []rr
 	d      decision
+	// owned: sent with this instance's ownership record, on condition
+	// that the record is still prevOwner (ownership.go).
+	owned     bool
+	prevOwner *Owner
 }
 
 func (it *item) change() Change {
@@ -159,6 +163,7 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 			in.hostSticky = b
 		}
 		it.d = decide(in)
+		p.decideOwner(ctx, it)
 	}
 	return p, nil
 }
