@@ -180,9 +180,15 @@ func TestBootUnderSystemd(t *testing.T) {
 // instance then reads exactly what an operator would launch it with.
 func makeMIME(t *testing.T, toml string) []byte {
 	t.Helper()
+	return makeMIMEOf(t, "#cloud-config\nmounts:\n  - [ephemeral0]\nmanage_etc_hosts: false\n", toml)
+}
+
+// makeMIMEOf is makeMIME with a cloud-config of the caller's.
+func makeMIMEOf(t *testing.T, cloudConfig, toml string) []byte {
+	t.Helper()
 	ci := needTool(t, "cloud-init", "apt-get install cloud-init")
 	dir := t.TempDir()
-	files := map[string]string{"ec2boot.toml": toml, "cloud-config.yaml": "#cloud-config\nmounts:\n  - [ephemeral0]\nmanage_etc_hosts: false\n"}
+	files := map[string]string{"ec2boot.toml": toml, "cloud-config.yaml": cloudConfig}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)

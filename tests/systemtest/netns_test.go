@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,13 @@ type instance struct {
 	userData   []byte
 	// nameTag is the instance's Name tag in the metadata ("" keeps the
 	// emulator's own).
-	nameTag  string
+	nameTag string
+	// imdsAddr is where the emulator listens in the namespace: host:port,
+	// 169.254.169.254:80 when empty.
+	imdsAddr string
+	// imdsV1 lets the emulator answer requests without a session token
+	// too (a launch template's http_tokens "optional").
+	imdsV1   bool
 	imds     *exec.Cmd
 	imdsDone chan struct{}
 	imdsLog  *lockedBuffer
@@ -66,10 +73,18 @@ func (in *instance) startIMDS(t *testing.T) {
 		testenv.Missing(t, "%v", err)
 	}
 	dir := t.TempDir()
+	listen := in.imdsAddr
+	if listen == "" {
+		listen = "169.254.169.254:80"
+	}
+	imdsHost, imdsPort, err := net.SplitHostPort(listen)
+	if err != nil {
+		t.Fatal(err)
+	}
 	host := "ip-" + strings.ReplaceAll(in.localIPv4, ".", "-") + ".eu-west-1.compute.internal"
 	doc := map[string]any{
-		"imdsv2": true,
-		"server": map[string]string{"hostname": "169.254.169.254", "port": "80"},
+		"imdsv2": !in.imdsV1,
+		"server": map[string]string{"hostname": imdsHost, "port": imdsPort},
 		"metadata": map[string]any{"values": map[string]string{
 			"instance-id": in.instanceID, "local-ipv4": in.localIPv4, "public-ipv4": in.publicIPv4,
 			"hostname": host, "local-hostname": host,
@@ -104,7 +119,7 @@ func (in *instance) startIMDS(t *testing.T) {
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(in.stopIMDS)
 	// Ready when a token PUT succeeds from inside the namespace.
-	probe := `for i in $(seq 1 300); do curl -sf -o /dev/null -m 1 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token && exit 0; sleep 0.02; done; exit 1`
+	probe := `for i in $(seq 1 300); do curl -sf -o /dev/null -m 1 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://` + listen + `/latest/api/token && exit 0; sleep 0.02; done; exit 1`
 	if out, err := runErr(30*time.Second, nil, "ip", "netns", "exec", in.netns, "sh", "-c", probe); err != nil {
 		t.Fatalf("metadata emulator in %s not ready: %v %s\n%s", in.netns, err, out, in.imdsLog.String())
 	}

@@ -12,21 +12,40 @@ import (
 	"time"
 )
 
-// The base rootfs: Debian 12 minbase with systemd, as in a cloud image
-// minus the kernel. Built once into the cache directory, then only read.
-const (
-	baseName   = "rootfs-bookworm"
-	baseMarker = baseName + ".complete"
+// flavour is a kind of base rootfs: Debian 12 minbase with systemd, as in a
+// cloud image minus the kernel, plus the packages it names. Each is built
+// once into the cache directory, then only read.
+type flavour struct {
+	name     string
+	packages []string
+	// overlays are directories under testdata laid over the image, in order;
+	// enable lists the units they bring that start at boot.
+	overlays []string
+	enable   []string
+}
+
+var (
+	// plain is the image most tests boot.
+	plain = flavour{name: "rootfs-bookworm", packages: []string{"systemd", "systemd-sysv", "dbus"},
+		overlays: []string{"image"}, enable: []string{"fake-ec2-dmi.service", "peer-app.service"}}
+	// withCloudInit also has Debian's cloud-init, as EC2's Debian images do,
+	// with its Ec2 datasource forced and a stand-in for HAProxy.
+	withCloudInit = flavour{name: "rootfs-bookworm-cloud-init", packages: []string{"systemd", "systemd-sysv", "dbus", "cloud-init",
+		// debootstrap does not resolve virtual packages: python3-cryptography
+		// needs the cffi backend named.
+		"python3-cffi-backend"},
+		overlays: []string{"image", "image-cloud-init"}, enable: []string{"fake-ec2-dmi.service", "peer-app.service", "haproxy.service"}}
 )
 
-// baseRootfs returns the cached base rootfs, debootstrapping it first when
-// the cache has none. A lock file keeps parallel test processes from
-// building it twice; a marker written last tells a complete build from an
-// interrupted one, which is thrown away.
-func baseRootfs(t *testing.T) string {
+// baseRootfs returns the cached base rootfs of a flavour, debootstrapping it
+// first when the cache has none. A lock file keeps parallel test processes
+// from building it twice; a marker written last tells a complete build from
+// an interrupted one, which is thrown away.
+func baseRootfs(t *testing.T, f flavour) string {
 	t.Helper()
 	dir := cacheDir(t)
 	needRoot(t, "debootstraps and boots a Debian rootfs")
+	baseName, baseMarker := f.name, f.name+".complete"
 	lock, err := os.OpenFile(filepath.Join(dir, baseName+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +67,7 @@ func baseRootfs(t *testing.T) string {
 	mirror := debianMirror()
 	t.Logf("debootstrapping Debian 12 into %s from %s (once per cache)", root, mirror)
 	start := time.Now()
-	run(t, 10*time.Minute, debootstrap, "--variant=minbase", "--include=systemd,systemd-sysv,dbus", "bookworm", root, mirror)
+	run(t, 10*time.Minute, debootstrap, "--variant=minbase", "--include="+strings.Join(f.packages, ","), "bookworm", root, mirror)
 	t.Logf("debootstrap took %s", time.Since(start).Round(time.Second))
 	if err := os.WriteFile(filepath.Join(dir, baseMarker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -75,11 +94,17 @@ func debianMirror() string {
 	return fallback
 }
 
+// builtImage is one flavour's image, built once per test process.
+type builtImage struct {
+	once sync.Once
+	path string
+	log  string
+	err  error
+}
+
 var (
-	imageOnce sync.Once
-	imagePath string
-	imageLog  string
-	imageErr  error
+	imagesMu sync.Mutex
+	images   = map[string]*builtImage{}
 )
 
 // image returns a rootfs made like the AMI: the base rootfs copied, the
@@ -90,19 +115,42 @@ var (
 // --volatile=overlay, so it stays untouched.
 func image(t *testing.T) string {
 	t.Helper()
-	base := baseRootfs(t)
-	deb, _ := packages(t)
-	imageOnce.Do(func() {
-		imagePath = filepath.Join(scratch, "image")
-		imageLog, imageErr = buildImage(t, base, deb, imagePath)
-	})
-	if imageErr != nil {
-		t.Fatalf("building the image: %v\n%s", imageErr, imageLog)
-	}
-	return imagePath
+	return imageOf(t, plain)
 }
 
-func buildImage(t *testing.T, base, deb, dst string) (string, error) {
+// builtLog is what building a flavour's image printed.
+func builtLog(f flavour) string {
+	imagesMu.Lock()
+	defer imagesMu.Unlock()
+	if img, ok := images[f.name]; ok {
+		return img.log
+	}
+	return ""
+}
+
+// imageOf is image made from another flavour of base rootfs.
+func imageOf(t *testing.T, f flavour) string {
+	t.Helper()
+	base := baseRootfs(t, f)
+	deb, _ := packages(t)
+	imagesMu.Lock()
+	img, ok := images[f.name]
+	if !ok {
+		img = &builtImage{}
+		images[f.name] = img
+	}
+	imagesMu.Unlock()
+	img.once.Do(func() {
+		img.path = filepath.Join(scratch, "image-"+f.name)
+		img.log, img.err = buildImage(t, f, base, deb, img.path)
+	})
+	if img.err != nil {
+		t.Fatalf("building the image: %v\n%s", img.err, img.log)
+	}
+	return img.path
+}
+
+func buildImage(t *testing.T, f flavour, base, deb, dst string) (string, error) {
 	var log strings.Builder
 	step := func(name string, args ...string) error {
 		out, err := runErr(5*time.Minute, nil, name, args...)
@@ -130,11 +178,14 @@ func buildImage(t *testing.T, base, deb, dst string) (string, error) {
 			return log.String(), err
 		}
 	}
-	// Test fixtures: testdata/image is laid over the rootfs.
-	if err := step("cp", "-a", filepath.Join(root, "tests", "systemtest", "testdata", "image")+"/.", dst); err != nil {
-		return log.String(), err
+	// Test fixtures: the flavour's directories under testdata are laid
+	// over the rootfs.
+	for _, o := range f.overlays {
+		if err := step("cp", "-a", filepath.Join(root, "tests", "systemtest", "testdata", o)+"/.", dst); err != nil {
+			return log.String(), err
+		}
 	}
-	script := "sh -eu /tmp/provision.sh && systemctl enable fake-ec2-dmi.service peer-app.service && sh -eu /tmp/finalize.sh"
+	script := "sh -eu /tmp/provision.sh && systemctl enable " + strings.Join(f.enable, " ") + " && sh -eu /tmp/finalize.sh"
 	out, err := nspawnCommand(dst, "", "--bind="+upload+":/tmp", "--pipe", "/bin/sh", "-c", script)
 	fmt.Fprintf(&log, "$ (in the image) %s\n%s", script, out)
 	return log.String(), err
@@ -176,9 +227,9 @@ func TestImage(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(img, "etc", "machine-id")); err != nil || len(strings.TrimSpace(string(b))) != 0 {
 		t.Errorf("/etc/machine-id in the image = %q, %v; want it empty", b, err)
 	}
-	t.Logf("image build:\n%s", imageLog)
-	if !strings.Contains(imageLog, "the image is safe to make") {
-		t.Errorf("prepare-image --apply did not report a clean image:\n%s", imageLog)
+	t.Logf("image build:\n%s", builtLog(plain))
+	if log := builtLog(plain); !strings.Contains(log, "the image is safe to make") {
+		t.Errorf("prepare-image --apply did not report a clean image:\n%s", log)
 	}
 	analyze := needTool(t, "systemd-analyze", "apt-get install systemd")
 	out, err := runErr(time.Minute, nil, analyze, "verify", "--man=no", "--root="+img, "ec2boot.service", "ec2boot-early.service", "ec2boot-refresh.service", "ec2boot.timer")
