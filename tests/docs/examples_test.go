@@ -34,7 +34,6 @@ package docs_test
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"os"
@@ -230,32 +229,9 @@ func ec2boot(t *testing.T, env []string, args ...string) result {
 	return result{code, stdout.String() + stderr.String()}
 }
 
-// beingFixed are examples known to be wrong whose fix is another
-// change's, by page and the SHA-256 of the block's exact text: such a
-// block is skipped with the reason while its text is unchanged. When the
-// fix changes the text, the entry no longer matches any block and the
-// test fails until the entry is removed, so none outlives its fix.
-var beingFixed = map[string]string{
-	"docs/cloud-init.md a7631b82130a6915": "its template reads role app and vars.app_port; the page and testdata/cloud-init are being corrected together",
-}
-
-func fixKey(b block) string {
-	sum := sha256.Sum256([]byte(b.body))
-	return fmt.Sprintf("%s %x", b.file, sum[:8])
-}
-
 // TestDocExamples validates every toml and yaml block of the docs.
 func TestDocExamples(t *testing.T) {
 	all := examples(t)
-	for key := range beingFixed {
-		found := false
-		for _, e := range all {
-			found = found || fixKey(e.block) == key
-		}
-		if !found {
-			t.Errorf("beingFixed[%q]: no block has this text any more; remove the entry so that the block is checked", key)
-		}
-	}
 	var toml, yaml int
 	for _, e := range all {
 		if e.info == "toml" {
@@ -270,9 +246,6 @@ func TestDocExamples(t *testing.T) {
 	}
 	for _, e := range all {
 		t.Run(e.String(), func(t *testing.T) {
-			if why, ok := beingFixed[fixKey(e.block)]; ok {
-				t.Skipf("%s: known to be wrong, being fixed: %s", e, why)
-			}
 			if e.info == "toml" {
 				checkTOML(t, e)
 			} else {
