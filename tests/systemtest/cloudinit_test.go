@@ -171,7 +171,12 @@ for p in msg.walk():
 // cloud-config writes to /etc/ec2boot/config.toml.
 func TestCloudInitThroughEc2boot(t *testing.T) {
 	bin := binary(t)
-	out, err := runErr(time.Minute, nil, bin, "validate", exampleFile(t, "user-data.mime.gz"))
+	// validate compiles the templates: a root with the shipped ones
+	// installed where the package puts them.
+	root := t.TempDir()
+	run(t, time.Minute, "mkdir", "-p", filepath.Join(root, "usr", "share", "ec2boot"))
+	run(t, time.Minute, "cp", "-r", filepath.Join(repoRoot(t), "templates"), filepath.Join(root, "usr", "share", "ec2boot", "templates"))
+	out, err := runErr(time.Minute, nil, bin, "--root", root, "validate", exampleFile(t, "user-data.mime.gz"))
 	if err != nil {
 		t.Errorf("ec2boot validate user-data.mime.gz: %v\n%s", err, out)
 	}
@@ -198,7 +203,7 @@ func TestCloudInitThroughEc2boot(t *testing.T) {
 		if err := os.WriteFile(p, []byte(f.Content), 0o640); err != nil {
 			t.Fatal(err)
 		}
-		if out, err := runErr(time.Minute, nil, bin, "validate", p); err != nil {
+		if out, err := runErr(time.Minute, nil, bin, "--root", root, "validate", p); err != nil {
 			t.Errorf("ec2boot validate of the config install-ec2boot.yaml writes: %v\n%s", err, out)
 		}
 	}
@@ -211,7 +216,7 @@ func TestCloudInitThroughEc2boot(t *testing.T) {
 	if err := os.WriteFile(bad, regexp.MustCompile(`(?m)^username`).ReplaceAll(tomlPart, []byte("user_name")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := runErr(time.Minute, nil, bin, "validate", bad); err == nil {
+	if out, err := runErr(time.Minute, nil, bin, "--root", root, "validate", bad); err == nil {
 		t.Errorf("ec2boot validate accepted a misspelt key:\n%s", out)
 	}
 }
