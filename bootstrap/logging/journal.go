@@ -18,6 +18,10 @@ const Identifier = "ec2boot"
 // one entry: MESSAGE, PRIORITY from the level, SYSLOG_IDENTIFIER, and each
 // field under its upper-cased name (STEP, TOOK, EXIT_CODE, ...).
 //
+// journalctl shows MESSAGE alone, so the message also names the step and
+// ends with the error: "render: step failed: ..." rather than a bare "step
+// failed" whose cause only `-o verbose` would show.
+//
 // zerolog's own journald writer sets no SYSLOG_IDENTIFIER, which native
 // entries only get from the sender (SyslogIdentifier= in a unit applies to
 // stdout and stderr), and repeats the whole event in a JSON= field.
@@ -57,6 +61,12 @@ func (w journalWriter) Write(p []byte) (int, error) {
 			b, _ := json.Marshal(v)
 			vars[fieldName(k)] = string(b)
 		}
+	}
+	if step := vars["STEP"]; step != "" {
+		msg = step + ": " + msg
+	}
+	if e := vars["ERROR"]; e != "" {
+		msg += ": " + e
 	}
 	if err := w.send(msg, prio, vars); err != nil {
 		return 0, err

@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -120,13 +121,18 @@ func TestJournalFields(t *testing.T) {
 	log.Info().Str("step", "ddns").Str("took", "26.4ms").Msg("registered web.example.test")
 	log.Error().Str("outcome", "failed").Int("exit_code", 2).Int("changes", 1).Str("took", "1.2s").Msg("run failed (exit 2): 1 change(s) applied")
 	log.Warn().Str("key", "dns.a\nb").Msg("unknown key\nPRIORITY=0")
+	log.Error().Str("step", "render").Err(errors.New("/etc/app/peers.json: permission denied")).Msg("step failed")
 
 	want := []map[string]string{
-		{"PRIORITY": "6", "MESSAGE": "registered web.example.test", "SYSLOG_IDENTIFIER": "ec2boot", "STEP": "ddns", "TOOK": "26.4ms"},
+		// journalctl shows only MESSAGE: it names the step.
+		{"PRIORITY": "6", "MESSAGE": "ddns: registered web.example.test", "SYSLOG_IDENTIFIER": "ec2boot", "STEP": "ddns", "TOOK": "26.4ms"},
 		{"PRIORITY": "3", "MESSAGE": "run failed (exit 2): 1 change(s) applied", "SYSLOG_IDENTIFIER": "ec2boot",
 			"OUTCOME": "failed", "EXIT_CODE": "2", "CHANGES": "1", "TOOK": "1.2s"},
 		// A newline in a value is escaped, so journalctl shows one line.
 		{"PRIORITY": "4", "MESSAGE": `unknown key\nPRIORITY=0`, "SYSLOG_IDENTIFIER": "ec2boot", "KEY": `dns.a\nb`},
+		// ... and ends with the error.
+		{"PRIORITY": "3", "MESSAGE": "render: step failed: /etc/app/peers.json: permission denied", "SYSLOG_IDENTIFIER": "ec2boot",
+			"STEP": "render", "ERROR": "/etc/app/peers.json: permission denied"},
 	}
 	var got []map[string]string
 	buf := make([]byte, 1<<16)
