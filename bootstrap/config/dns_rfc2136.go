@@ -69,8 +69,8 @@ func validateRFC2136(v *validator, p string, a Account) {
 	case !oneOf(a.Algorithm, TSIGAlgorithms()):
 		v.errorf(p+".algorithm", "%q is not one of %s", a.Algorithm, strings.Join(TSIGAlgorithms(), ", "))
 	}
-	if a.TTL < 0 || a.TTL > 86400 {
-		v.errorf(p+".ttl", "%d is outside 0..86400 seconds", a.TTL)
+	if a.TTL < 1 || a.TTL > 86400 {
+		v.errorf(p+".ttl", "%d is outside 1..86400 seconds", a.TTL)
 	}
 	for key, set := range map[string]bool{"username": a.Username != "", "password": a.Password.IsSet(), "password_file": a.PasswordFile != "",
 		"preset": a.Preset != "", "path": a.Path != "", "wildcard": a.Wildcard != "", "mx": a.MX != "", "backmx": a.BackMX != ""} {

@@ -54,7 +54,7 @@ key_file = "/k"
 		`user-data:4:1: dns.accounts.a.zone: "bad zone" is not a valid DNS name`,
 		`user-data:5:1: dns.accounts.a.key_file: must be an absolute path, got "relative.key"`,
 		"user-data:6:1: dns.accounts.a.algorithm: hmac-md5 is refused: MD5 is broken and RFC 8945 deprecates it; make a new key with tsig-keygen -a hmac-sha256",
-		"user-data:7:1: dns.accounts.a.ttl: 100000 is outside 0..86400 seconds",
+		"user-data:7:1: dns.accounts.a.ttl: 100000 is outside 1..86400 seconds",
 		"user-data:8:1: dns.accounts.a.username: is a dyndns2 setting; rfc2136 accounts do not take it",
 		"user-data:10:2: dns.accounts.b: needs key_file (a BIND key statement or a base64 secret)",
 		`user-data:12:1: dns.accounts.b.algorithm: "hmac-sha3" is not one of hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224, hmac-sha1`,
