@@ -106,6 +106,18 @@ func (r *rfcRig) run() (requests int, err error) {
 	return p.(*Plan).Requests(), err
 }
 
+// serial is the zone's SOA serial: it moves with every applied UPDATE.
+func (r *rfcRig) serial() uint32 {
+	r.h.t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion("example.test.", dns.TypeSOA)
+	resp, _, err := (&dns.Client{Net: "tcp", Timeout: 3 * time.Second}).Exchange(m, r.addr)
+	if err != nil || len(resp.Answer) == 0 {
+		r.h.t.Fatalf("SOA: %v", err)
+	}
+	return resp.Answer[0].(*dns.SOA).Serial
+}
+
 func (r *rfcRig) lookup(name string) []netip.Addr {
 	r.h.t.Helper()
 	var out []netip.Addr
@@ -152,10 +164,14 @@ func testRFC2136Step(t *testing.T, kind string) {
 		t.Fatalf("BIND (-want +got):\n%s", d)
 	}
 	stateBefore, modBefore := r.h.stateFile()
+	serial := r.serial()
 
 	n, err = r.run()
 	if err != nil || n != 0 {
 		t.Errorf("second run: %d requests, %v; want none", n, err)
+	}
+	if got := r.serial(); got != serial {
+		t.Errorf("the zone's serial moved from %d to %d on a no-change run", serial, got)
 	}
 	if after, mod := r.h.stateFile(); string(after) != string(stateBefore) || !mod.Equal(modBefore) {
 		t.Error("a no-change run rewrote the state file")
