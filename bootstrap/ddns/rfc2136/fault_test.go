@@ -25,13 +25,21 @@ type faultServer struct {
 
 func startFault(t *testing.T, reply func(req *dns.Msg, raw []byte) []byte, tcpRcode int) *faultServer {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
+	// One port for UDP and TCP: the kernel's free UDP port may be taken
+	// for TCP by another test running at the same time, so try again.
+	var pc net.PacketConn
+	var l net.Listener
+	var err error
+	for i := 0; i < 50; i++ {
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if l, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
 		pc.Close()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	f := &faultServer{addr: pc.LocalAddr().String(), reply: reply, tcpRcode: tcpRcode}
