@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/ec2boot/ec2boot/bootstrap/metrics"
 	"github.com/ec2boot/ec2boot/bootstrap/run"
 )
 
@@ -40,6 +41,7 @@ func Run(ctx context.Context, g *Globals, f RunFlags) int {
 		DryRun:         f.DryRun,
 		Force:          f.Force,
 		LockWait:       f.LockWait,
+		Publish:        func(rep *run.Report) error { return publishMetrics(g, rep) },
 	})
 	if f.DryRun {
 		return planExitCode(rep, f.DetailedExitCode)
@@ -72,4 +74,15 @@ func planExitCode(rep *run.Report, detailed bool) int {
 		}
 	}
 	return 0
+}
+
+// publishMetrics writes the run's metrics from what `status --json` shows:
+// the report and each DNS record's state. Records that cannot be read
+// (no state yet) leave the DNS metrics out, not the others.
+func publishMetrics(g *Globals, rep *run.Report) error {
+	records, err := dnsRecords(g)
+	if err != nil {
+		g.Log.Warn().Msgf("metrics: DNS records left out: %v", err)
+	}
+	return metrics.Write(g.root(), rep.MetricsFile, rep, records)
 }

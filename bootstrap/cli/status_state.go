@@ -29,6 +29,20 @@ func stateStatus(g *Globals) ([]statusSection, error) {
 		return nil, nil
 	}
 	f.Close()
+	records, err := dnsRecords(g)
+	if err != nil {
+		return nil, err
+	}
+	return []statusSection{{
+		name: "dns", title: "DNS records", data: records,
+		print: func(w io.Writer) { ddns.WriteStatus(w, records) },
+	}}, nil
+}
+
+// dnsRecords is each DNS record's state as the state directory holds it,
+// for `status` and for the run's metrics.
+func dnsRecords(g *Globals) ([]ddns.RecordStatus, error) {
+	dir := g.root().Path(state.Dir)
 	probe, err := state.Open(dir, "", true)
 	if err != nil {
 		return nil, err
@@ -48,10 +62,7 @@ func stateStatus(g *Globals) ([]statusSection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []statusSection{{
-		name: "dns", title: "DNS records", data: records,
-		print: func(w io.Writer) { ddns.WriteStatus(w, records) },
-	}}, nil
+	return records, nil
 }
 
 // cachedDNSConfig is the [dns] section the last run used, so that records

@@ -13,6 +13,7 @@ type Config struct {
 	Vars      map[string]any `toml:"vars"`
 	Relocate  Relocate       `toml:"relocate"`
 	Disk      DiskGuard      `toml:"disk"`
+	Metrics   Metrics        `toml:"metrics"`
 }
 
 // section is implemented by every part of Config that has defaults and rules.
@@ -22,7 +23,7 @@ type section interface {
 }
 
 func (c *Config) sections() []section {
-	return []section{&c.IMDS, &c.DNS, &c.Peers, &c.Hosts, templateList{&c.Templates}, &c.Relocate, &c.Disk}
+	return []section{&c.IMDS, &c.DNS, &c.Peers, &c.Hosts, templateList{&c.Templates}, &c.Relocate, &c.Disk, &c.Metrics}
 }
 
 // Default returns the configuration used when there is none at all.

@@ -39,6 +39,9 @@ type Report struct {
 	// Disk is the usage of / and the instance store as the disk step
 	// measured it, after the other steps.
 	Disk []diskguard.Usage `json:"disk,omitempty"`
+	// MetricsFile is where the run's metrics went (metrics.textfile_dir),
+	// empty when metrics are off.
+	MetricsFile string `json:"metrics_file,omitempty"`
 }
 
 // StepReport is one step's part of a Report.

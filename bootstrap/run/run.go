@@ -47,6 +47,11 @@ type Options struct {
 	LockWait time.Duration
 	// Steps overrides the step list (tests).
 	Steps []step.Step
+	// Publish, when set, is given the final report of a run that wrote its
+	// status and configured a metrics file, while the run still holds its
+	// lock (so two runs never interleave their metrics); its error is
+	// logged.
+	Publish func(*Report) error
 }
 
 // Metadata is the instance metadata service as the run uses it.
@@ -86,10 +91,19 @@ func Run(ctx context.Context, opts Options) *Report {
 		rep.Command = "plan"
 	}
 	log := opts.Log
+	configLoaded := false
 	finish := func(code int, msg string) *Report {
 		rep.ExitCode, rep.Outcome, rep.Message = code, outcomeOf(code), msg
 		rep.Duration = Millis(opts.Clock.Now().Sub(start))
 		if !opts.DryRun {
+			if !configLoaded {
+				// No configuration to say where metrics go: they go
+				// where the last run put them, so that a broken
+				// user-data shows there as a failed run.
+				if old, err := ReadReport(opts.Root); err == nil && old != nil {
+					rep.MetricsFile = old.MetricsFile
+				}
+			}
 			if err := writeReport(opts.Root, rep); err != nil {
 				// A run that cannot record itself has failed, whatever
 				// its steps did: `status` must not go on showing the
@@ -99,6 +113,12 @@ func Run(ctx context.Context, opts Options) *Report {
 				log.Error().Err(err).Msg("could not record the run's status")
 				if ferr := forgetReport(opts.Root, rep, err); ferr != nil {
 					log.Error().Msg(ferr.Error())
+				}
+			} else if opts.Publish != nil && rep.MetricsFile != "" {
+				// The exit code stays what status says: a file that
+				// stops being rewritten shows as stale metrics.
+				if err := opts.Publish(rep); err != nil {
+					log.Error().Msg(err.Error())
 				}
 			}
 			logSummary(log, rep)
@@ -135,6 +155,8 @@ func Run(ctx context.Context, opts Options) *Report {
 		log.Error().Msg(err.Error())
 		return finish(code, err.Error())
 	}
+	configLoaded = true
+	rep.MetricsFile = in.cfg.Metrics.File()
 	rep.InstanceID = in.facts.InstanceID
 	rep.FactsSource = in.facts.Source
 	rep.Config = in.warnings

@@ -1,0 +1,173 @@
+// Package metrics turns a run's report and its DNS records (the data of
+// `ec2boot status --json`) into Prometheus metrics in node_exporter's
+// textfile-collector format, and writes them with the project's one writer.
+//
+// client_golang builds and checks the families in a registry made for each
+// write (no global registry, nothing kept between runs); expfmt encodes them
+// into a buffer that atomicfile writes. prometheus.WriteToTextfile is not
+// used: it does its own temporary file and rename, outside atomicfile's
+// link rule, ownership, compare-first and crash-safety guarantees.
+package metrics
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/ec2boot/ec2boot/bootstrap/atomicfile"
+	"github.com/ec2boot/ec2boot/bootstrap/ddns"
+	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+	"github.com/ec2boot/ec2boot/bootstrap/run"
+)
+
+// Outcomes are every value of the outcome label: the current one is 1, the
+// others 0, so that a series exists before an outcome first happens.
+var outcomes = []string{"ok", "invalid", "failed", "metadata-unreachable", "degraded", "locked", "interrupted", run.Unrecorded}
+
+// stepStatuses are every value of a step's status label.
+var stepStatuses = []string{"unchanged", "changed", "failed", "degraded", "interrupted", "skipped"}
+
+// Record states, as the dns alerts use them.
+const (
+	StateRegistered   = "registered"   // the provider has (or DNS shows) the address
+	StateUnregistered = "unregistered" // configured, never registered
+	StateHeld         = "held"         // a hold-off: retried after next_attempt
+	StateFailing      = "failing"      // a sticky error: no retry until fixed or --force
+	StateForeign      = "foreign"      // state written by another instance
+)
+
+var recordStates = []string{StateRegistered, StateUnregistered, StateHeld, StateFailing, StateForeign}
+
+// RecordState classifies one record as `status` shows it.
+func RecordState(r ddns.RecordStatus) string {
+	switch {
+	case r.Foreign:
+		return StateForeign
+	case r.Error != "" && r.NextAttempt.IsZero():
+		return StateFailing
+	case r.Error != "":
+		return StateHeld
+	case r.Addr.IsValid():
+		return StateRegistered
+	}
+	return StateUnregistered
+}
+
+// Gather builds the metric families of one run.
+func Gather(rep *run.Report, records []ddns.RecordStatus) ([]*dto.MetricFamily, error) {
+	reg := prometheus.NewPedanticRegistry()
+	g := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "ec2boot", Name: name, Help: help}, labels)
+		reg.MustRegister(v)
+		return v
+	}
+
+	g("last_run_timestamp_seconds", "When the last run started, in seconds since the epoch.", "command").
+		WithLabelValues(rep.Command).Set(float64(rep.StartedAt.UnixNano()) / 1e9)
+	g("last_run_duration_seconds", "How long the last run took.", "command").
+		WithLabelValues(rep.Command).Set(time.Duration(rep.Duration).Seconds())
+	g("last_run_exit_code", "The last run's exit code (0 done, 2 a step failed, 4 degraded, ...).", "command").
+		WithLabelValues(rep.Command).Set(float64(rep.ExitCode))
+	outcome := g("last_run_outcome", "1 for the last run's outcome, 0 for the others.", "command", "outcome")
+	for _, o := range withExtra(outcomes, rep.Outcome) {
+		outcome.WithLabelValues(rep.Command, o).Set(boolf(o == rep.Outcome))
+	}
+
+	dur := g("step_duration_seconds", "How long each step took in the last run.", "step")
+	status := g("step_status", "1 for each step's status in the last run, 0 for the others.", "step", "status")
+	changes := g("step_changes", "How many changes each step made in the last run.", "step")
+	for _, s := range rep.Steps {
+		dur.WithLabelValues(s.Name).Set(time.Duration(s.Duration).Seconds())
+		changes.WithLabelValues(s.Name).Set(float64(len(s.Changed)))
+		for _, st := range withExtra(stepStatuses, s.Status) {
+			status.WithLabelValues(s.Name, st).Set(boolf(st == s.Status))
+		}
+	}
+
+	byState := g("dns_records", "DNS records by state after the last run.", "state")
+	recState := g("dns_record_state", "1 for each DNS record's state after the last run.", "account", "name", "type", "state")
+	count := map[string]int{}
+	for _, r := range records {
+		st := RecordState(r)
+		count[st]++
+		recState.WithLabelValues(r.Account, r.Name, r.Type, st).Set(1)
+	}
+	for _, st := range recordStates {
+		byState.WithLabelValues(st).Set(float64(count[st]))
+	}
+
+	used := g("filesystem_used_bytes", "Bytes used on each watched filesystem (df's used), after the last run.", "path")
+	size := g("filesystem_size_bytes", "Bytes used plus available to users on each watched filesystem.", "path")
+	ratio := g("filesystem_used_ratio", "Used over used plus available (df's Use%), 0 to 1.", "path")
+	inodes := g("filesystem_inodes_used_ratio", "Inodes used over total, 0 to 1.", "path")
+	for _, u := range rep.Disk {
+		used.WithLabelValues(u.Path).Set(float64(u.Used))
+		size.WithLabelValues(u.Path).Set(float64(u.Used + u.Avail))
+		if u.Used+u.Avail > 0 {
+			ratio.WithLabelValues(u.Path).Set(float64(u.Used) / float64(u.Used+u.Avail))
+		}
+		inodes.WithLabelValues(u.Path).Set(float64(u.InodePct) / 100)
+	}
+	return reg.Gather()
+}
+
+// Encode is the text exposition of the families.
+func Encode(mfs []*dto.MetricFamily) ([]byte, error) {
+	var buf bytes.Buffer
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// Write writes the run's metrics to file (a host path under root) through
+// atomicfile, so node_exporter never reads half a file.
+func Write(root hostfs.Root, file string, rep *run.Report, records []ddns.RecordStatus) error {
+	mfs, err := Gather(rep, records)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	b, err := Encode(mfs)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := os.MkdirAll(root.Path(filepath.Dir(file)), 0o755); err != nil {
+		return fmt.Errorf("metrics %s: %w", file, err)
+	}
+	dest, err := root.Dest(file)
+	if err != nil {
+		return fmt.Errorf("metrics %s: %w", file, err)
+	}
+	opt := atomicfile.Defaults()
+	opt.Mode = 0o644
+	if _, err := atomicfile.Write(dest.Real, b, opt); err != nil {
+		return fmt.Errorf("metrics %s: %w", file, err)
+	}
+	return nil
+}
+
+// withExtra is list plus v when v is not in it (an outcome or status this
+// package does not know yet still shows).
+func withExtra(list []string, v string) []string {
+	for _, s := range list {
+		if s == v {
+			return list
+		}
+	}
+	return append(append([]string{}, list...), v)
+}
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
