@@ -69,7 +69,7 @@ fi
 
 echo "bench: Go benchmarks of single steps"
 timeout 300 $GO test -run '^$' -bench . -benchtime 50x ./bootstrap/ddns ./bootstrap/hosts ./bootstrap/facts \
-	./bootstrap/atomicfile ./bootstrap/relocate ./bootstrap/diff 2>&1 | grep -E '^(Benchmark|ok|FAIL|---)' >"$OUT/gobench.txt" || true
+	./bootstrap/atomicfile ./bootstrap/relocate ./bootstrap/diff ./bootstrap/metrics 2>&1 | grep -E '^(Benchmark|ok|FAIL|---)' >"$OUT/gobench.txt" || true
 
 echo "bench: CPU profile of the cold and no-change runs ($PROFILE_RUNS in-process runs each)"
 inns 300 "$OUT/bin/bench-driver" -profile "$PROFILE_RUNS" -out "$OUT" \

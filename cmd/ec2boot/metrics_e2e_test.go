@@ -188,6 +188,24 @@ func TestRunWritesMetrics(t *testing.T) {
 			t.Errorf("failed run's metrics lack %s:\n%s", w, b)
 		}
 	}
+
+	// A configuration that cannot be read does not name the directory:
+	// the failure goes to the file the last run wrote.
+	write(t, root, "/etc/ec2boot/config.toml", string(conf)+"\n[metrics]\ntextfile_dir = 42\n")
+	if r := ec2boot(t, append([]string{"run"}, flags...)...); r.code != 1 {
+		t.Fatalf("run with a bad config: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	b, _ = os.ReadFile(file)
+	promtoolCheck(t, b)
+	got = series(t, b)
+	for _, w := range []string{
+		`ec2boot_last_run_exit_code{command="run"} 1`,
+		`ec2boot_last_run_outcome{command="run",outcome="invalid"} 1`,
+	} {
+		if !contains(got, w) {
+			t.Errorf("invalid run's metrics lack %s:\n%s", w, b)
+		}
+	}
 }
 
 func contains(lines []string, s string) bool {
