@@ -39,10 +39,11 @@ const (
 	StateUnregistered = "unregistered" // configured, never registered
 	StateHeld         = "held"         // a hold-off: retried after next_attempt
 	StateFailing      = "failing"      // a sticky error: no retry until fixed or --force
+	StateConflicting  = "conflicting"  // another instance claims the name (repaired or yielded)
 	StateForeign      = "foreign"      // state written by another instance
 )
 
-var recordStates = []string{StateRegistered, StateUnregistered, StateHeld, StateFailing, StateForeign}
+var recordStates = []string{StateRegistered, StateUnregistered, StateHeld, StateFailing, StateConflicting, StateForeign}
 
 // RecordState classifies one record as `status` shows it.
 func RecordState(r ddns.RecordStatus) string {
@@ -53,6 +54,8 @@ func RecordState(r ddns.RecordStatus) string {
 		return StateFailing
 	case r.Error != "":
 		return StateHeld
+	case r.Conflict != nil:
+		return StateConflicting
 	case r.Addr.IsValid():
 		return StateRegistered
 	}

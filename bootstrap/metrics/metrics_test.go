@@ -33,6 +33,8 @@ func TestRecordState(t *testing.T) {
 		{ddns.RecordStatus{Addr: addr, Error: "badauth: refused"}, StateFailing},
 		{ddns.RecordStatus{Addr: addr, Error: "911: wait", NextAttempt: later}, StateHeld},
 		{ddns.RecordStatus{Addr: addr, Error: "badauth: refused", Foreign: true}, StateForeign},
+		{ddns.RecordStatus{Addr: addr, Conflict: &ddns.ConflictStatus{State: "yielded"}}, StateConflicting},
+		{ddns.RecordStatus{Addr: addr, Error: "badauth: refused", Conflict: &ddns.ConflictStatus{State: "repaired"}}, StateFailing},
 	} {
 		if got := RecordState(tc.r); got != tc.want {
 			t.Errorf("RecordState(%+v) = %s, want %s", tc.r, got, tc.want)

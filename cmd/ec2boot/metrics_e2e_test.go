@@ -106,6 +106,7 @@ func TestRunWritesMetrics(t *testing.T) {
 	want := []string{
 		`ec2boot_dns_record_state{account="e2e",name="web-1.example.test",state="registered",type="A"} 1`,
 		`ec2boot_dns_record_state{account="e2e",name="web-1.internal.example.test",state="registered",type="A"} 1`,
+		`ec2boot_dns_records{state="conflicting"} 0`,
 		`ec2boot_dns_records{state="failing"} 0`,
 		`ec2boot_dns_records{state="foreign"} 0`,
 		`ec2boot_dns_records{state="held"} 0`,
