@@ -78,6 +78,29 @@ func printReport(w io.Writer, rep *run.Report) {
 			fmt.Fprintf(w, "            %s\n", strings.TrimSpace(line))
 		}
 	}
+	if len(rep.Peers) > 0 {
+		fmt.Fprintln(w, "  peers:")
+		for _, r := range rep.Peers {
+			fmt.Fprintf(w, "    %s: %d", r.Role, r.Peers)
+			if r.Stale > 0 {
+				fmt.Fprintf(w, ", %d stale (the oldest since %s)", r.Stale, r.OldestStaleSince.Local().Format("2006-01-02 15:04:05 MST"))
+			}
+			if r.Missing > 0 {
+				fmt.Fprintf(w, ", %d missing", r.Missing)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if len(rep.Relocation) > 0 {
+		fmt.Fprintln(w, "  relocation:")
+		for _, st := range rep.Relocation {
+			if st.Relocated {
+				fmt.Fprintf(w, "    %s: on the instance store\n", st.Path)
+			} else {
+				fmt.Fprintf(w, "    %s: not relocated: %s\n", st.Path, st.Reason)
+			}
+		}
+	}
 	if len(rep.Disk) > 0 {
 		fmt.Fprintln(w, "  disk usage after the run:")
 		for _, u := range rep.Disk {

@@ -259,3 +259,12 @@ func indent(s string) string {
 	}
 	return string(out)
 }
+
+// PeerSummary is the peers the plan was made from, per role (for status
+// and metrics); nil when the step is off.
+func PeerSummary(sp step.Plan) []peers.RoleSummary {
+	if p, ok := sp.(*plan); ok && p.set != nil {
+		return p.set.Summary()
+	}
+	return nil
+}

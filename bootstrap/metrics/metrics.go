@@ -85,13 +85,18 @@ func Gather(rep *run.Report, records []ddns.RecordStatus) ([]*dto.MetricFamily, 
 	dur := g("step_duration_seconds", "How long each step took in the last run.", "step")
 	status := g("step_status", "1 for each step's status in the last run, 0 for the others.", "step", "status")
 	changes := g("step_changes", "How many changes each step made in the last run.", "step")
+	requests := g("provider_requests", "How many dynamic DNS provider requests the last run sent.")
+	sent := 0
 	for _, s := range rep.Steps {
+		sent += s.Requests
 		dur.WithLabelValues(s.Name).Set(time.Duration(s.Duration).Seconds())
 		changes.WithLabelValues(s.Name).Set(float64(len(s.Changed)))
 		for _, st := range withExtra(stepStatuses, s.Status) {
 			status.WithLabelValues(s.Name, st).Set(boolf(st == s.Status))
 		}
 	}
+
+	requests.WithLabelValues().Set(float64(sent))
 
 	byState := g("dns_records", "DNS records by state after the last run.", "state")
 	recState := g("dns_record_state", "1 for each DNS record's state after the last run.", "account", "name", "type", "state")
@@ -116,6 +121,26 @@ func Gather(rep *run.Report, records []ddns.RecordStatus) ([]*dto.MetricFamily, 
 			ratio.WithLabelValues(u.Path).Set(float64(u.Used) / float64(u.Used+u.Avail))
 		}
 		inodes.WithLabelValues(u.Path).Set(float64(u.InodePct) / 100)
+	}
+
+	peers := g("peers", "Peers with an address per role (fresh or stale) in the last run.", "role")
+	stale := g("peers_stale", "Peers per role kept at their last known address: their names no longer resolve.", "role")
+	missing := g("peers_missing", "Peers per role left out: never resolved, or stale past peers.stale_after.", "role")
+	oldest := g("peers_oldest_stale_age_seconds", "Per role, how long the longest-failing stale peer had not resolved at the last run; 0 when none is stale.", "role")
+	for _, r := range rep.Peers {
+		peers.WithLabelValues(r.Role).Set(float64(r.Peers))
+		stale.WithLabelValues(r.Role).Set(float64(r.Stale))
+		missing.WithLabelValues(r.Role).Set(float64(r.Missing))
+		age := 0.0
+		if r.OldestStaleSince != nil {
+			age = rep.StartedAt.Sub(*r.OldestStaleSince).Seconds()
+		}
+		oldest.WithLabelValues(r.Role).Set(max(age, 0))
+	}
+
+	relocated := g("relocated", "1 for each path on the instance store after the last run, 0 for one left on the root disk.", "path")
+	for _, st := range rep.Relocation {
+		relocated.WithLabelValues(st.Path).Set(boolf(st.Relocated))
 	}
 	return reg.Gather()
 }

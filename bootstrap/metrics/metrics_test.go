@@ -17,6 +17,8 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/ddns"
 	"github.com/ec2boot/ec2boot/bootstrap/diskguard"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+	"github.com/ec2boot/ec2boot/bootstrap/peers"
+	"github.com/ec2boot/ec2boot/bootstrap/relocate"
 	"github.com/ec2boot/ec2boot/bootstrap/run"
 	"github.com/ec2boot/ec2boot/internal/testenv"
 )
@@ -44,13 +46,19 @@ func TestRecordState(t *testing.T) {
 
 // sample is a report as a run makes it.
 func sample(start time.Time) (*run.Report, []ddns.RecordStatus) {
+	staleSince := start.Add(-90 * time.Minute)
 	rep := &run.Report{Command: "run", StartedAt: start, Duration: run.Millis(120 * time.Millisecond),
 		ExitCode: run.ExitDegraded, Outcome: "degraded",
 		Steps: []run.StepReport{
-			{Name: "ddns", Status: "unchanged", Duration: run.Millis(3 * time.Millisecond)},
+			{Name: "ddns", Status: "changed", Duration: run.Millis(3 * time.Millisecond), Requests: 2, Changed: []string{"a", "b"}},
 			{Name: "disk", Status: "degraded", Duration: run.Millis(time.Millisecond), Degraded: []string{"/ is 91% full"}},
 		},
 		Disk: []diskguard.Usage{{Path: "/", Total: 1000, Used: 910, Avail: 90, Percent: 91, InodePct: 5}},
+		Peers: []peers.RoleSummary{
+			{Role: "db", Peers: 2, Stale: 1, Missing: 1, OldestStaleSince: &staleSince},
+			{Role: "web", Peers: 3},
+		},
+		Relocation: []relocate.PathState{{Path: "/var/log", Relocated: true}, {Path: "/srv", Reason: "does not exist"}},
 	}
 	recs := []ddns.RecordStatus{{Account: "e2e", Name: "web-1.example.test", Type: "A", Addr: netip.MustParseAddr("203.0.113.11")}}
 	return rep, recs
@@ -97,8 +105,17 @@ func TestWrite(t *testing.T) {
 		value("ec2boot_filesystem_used_ratio", map[string]string{"path": "/"}),
 		value("ec2boot_filesystem_size_bytes", map[string]string{"path": "/"}),
 		value("ec2boot_dns_records", map[string]string{"state": "registered"}),
+		value("ec2boot_provider_requests", map[string]string{}),
+		value("ec2boot_step_changes", map[string]string{"step": "ddns"}),
+		value("ec2boot_peers", map[string]string{"role": "db"}),
+		value("ec2boot_peers_stale", map[string]string{"role": "db"}),
+		value("ec2boot_peers_missing", map[string]string{"role": "db"}),
+		value("ec2boot_peers_oldest_stale_age_seconds", map[string]string{"role": "db"}),
+		value("ec2boot_peers_oldest_stale_age_seconds", map[string]string{"role": "web"}),
+		value("ec2boot_relocated", map[string]string{"path": "/var/log"}),
+		value("ec2boot_relocated", map[string]string{"path": "/srv"}),
 	}
-	want := []float64{1700000000, 0.12, 4, 1, 0, 1, 0.003, 0.91, 1000, 1}
+	want := []float64{1700000000, 0.12, 4, 1, 0, 1, 0.003, 0.91, 1000, 1, 2, 2, 2, 1, 1, 5400, 0, 1, 0}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("values (-want +got):\n%s", d)
 	}

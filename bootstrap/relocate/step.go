@@ -76,6 +76,8 @@ type plan struct {
 	// marker is what the instance store said at plan time (nil: none, or
 	// not readable until it is mounted).
 	marker *Marker
+	// states is what Apply left each path in (PathStates).
+	states []PathState
 }
 
 // Plan implements step.Step. It reads sysfs, mountinfo, the marker and the
@@ -225,12 +227,16 @@ func (p *plan) Apply(ctx context.Context) (step.Result, error) {
 		if errors.Is(ctx.Err(), context.Canceled) {
 			// No path is started after an interruption; the marker says
 			// which are done, and the next run takes up the rest.
-			errs = append(errs, fmt.Errorf("relocate %s: not started: %w", path, context.Cause(ctx)))
+			err := fmt.Errorf("relocate %s: not started: %w", path, context.Cause(ctx))
+			errs = append(errs, err)
+			r.recordState(path, err)
 			continue
 		}
-		if err := r.relocate(ctx, path); err != nil {
+		err := r.relocate(ctx, path)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%w; the original stays in use", err))
 		}
+		r.recordState(path, err)
 	}
 	r.handleWriters(ctx)
 	if err := r.finish(); err != nil {

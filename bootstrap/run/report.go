@@ -12,6 +12,8 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/diskguard"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/lock"
+	"github.com/ec2boot/ec2boot/bootstrap/peers"
+	"github.com/ec2boot/ec2boot/bootstrap/relocate"
 )
 
 // RuntimeDir holds what other units read and what lives only until reboot
@@ -39,6 +41,11 @@ type Report struct {
 	// Disk is the usage of / and the instance store as the disk step
 	// measured it, after the other steps.
 	Disk []diskguard.Usage `json:"disk,omitempty"`
+	// Peers is each role's peers as hosts resolved them.
+	Peers []peers.RoleSummary `json:"peers,omitempty"`
+	// Relocation is, per configured path, whether it is on the instance
+	// store after the run; empty without an instance store.
+	Relocation []relocate.PathState `json:"relocation,omitempty"`
 	// MetricsFile is where the run's metrics went (metrics.textfile_dir),
 	// empty when metrics are off.
 	MetricsFile string `json:"metrics_file,omitempty"`
@@ -55,6 +62,8 @@ type StepReport struct {
 	Changed  []string `json:"changed,omitempty"`
 	Degraded []string `json:"degraded,omitempty"`
 	Error    string   `json:"error,omitempty"`
+	// Requests is how many provider requests the step sent (ddns).
+	Requests int `json:"requests,omitempty"`
 }
 
 // Millis is a duration written as milliseconds.

@@ -18,7 +18,9 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/diskguard"
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
+	"github.com/ec2boot/ec2boot/bootstrap/hosts"
 	"github.com/ec2boot/ec2boot/bootstrap/interrupt"
+	"github.com/ec2boot/ec2boot/bootstrap/relocate"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 )
@@ -212,7 +214,7 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report, nam
 		if namesErr != nil && usesNames(s.Name()) {
 			err = fmt.Errorf("not run (nothing sent, nothing written): %w", namesErr)
 		} else {
-			res, pending, err = planAndApply(ctx, s, &senv, opts, rep)
+			res, pending, err = planAndApply(ctx, s, &senv, opts, rep, &sr)
 		}
 		sr.Changed, sr.Degraded = res.Changed, res.Degraded
 		switch {
@@ -249,10 +251,14 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report, nam
 	return code
 }
 
+// requestCounter is a plan that counts the provider requests it sent.
+type requestCounter interface{ Requests() int }
+
 // planAndApply plans a step, and applies it unless this is a dry run.
 // pending is set for a dry run whose plan would change something.
-// The disk guard's measurements go into the report (status shows them).
-func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options, rep *Report) (res step.Result, pending bool, err error) {
+// What steps measured goes into the report (status and metrics show it):
+// the disk guard's usage, the peers, the relocated paths, the requests.
+func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options, rep *Report, sr *StepReport) (res step.Result, pending bool, err error) {
 	defer func() {
 		// A step must never take the whole run down: a bug in one is
 		// reported as that step's failure.
@@ -286,7 +292,16 @@ func planAndApply(ctx context.Context, s step.Step, env *step.Env, opts Options,
 		}
 		return step.Result{}, pending, nil
 	}
+	if ps := hosts.PeerSummary(p); ps != nil {
+		rep.Peers = ps
+	}
 	res, err = p.Apply(ctx)
+	if rc, ok := p.(requestCounter); ok {
+		sr.Requests = rc.Requests()
+	}
+	if st := relocate.PathStates(p); st != nil {
+		rep.Relocation = st
+	}
 	return res, false, err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -142,6 +143,13 @@ func TestRunWritesMetrics(t *testing.T) {
 		`ec2boot_step_status{status="changed",step="hosts"} 1`,
 		`ec2boot_step_status{status="failed",step="hosts"} 0`,
 	}
+	// The requests the provider received, the peers of the user-data.
+	wantSteps = append(wantSteps, fmt.Sprintf("ec2boot_provider_requests{} %d", p.dyn.Count()),
+		`ec2boot_peers{role="db"} 1`, `ec2boot_peers_stale{role="db"} 0`, `ec2boot_peers_missing{role="db"} 0`,
+		`ec2boot_peers_oldest_stale_age_seconds{role="db"} 0`)
+	if p.dyn.Count() == 0 {
+		t.Error("the first run sent no provider request")
+	}
 	for _, w := range wantSteps {
 		if !contains(got, w) {
 			t.Errorf("first run's metrics lack %s:\n%s", w, b)
@@ -164,7 +172,7 @@ func TestRunWritesMetrics(t *testing.T) {
 		t.Errorf("no-change run changed (-want +got):\n%s", d)
 	}
 	b, _ = os.ReadFile(file)
-	if !contains(series(t, b), `ec2boot_step_changes{step="ddns"} 0`) {
+	if got := series(t, b); !contains(got, `ec2boot_step_changes{step="ddns"} 0`) || !contains(got, `ec2boot_provider_requests{} 0`) {
 		t.Errorf("no-change run's metrics:\n%s", b)
 	}
 
@@ -205,6 +213,35 @@ func TestRunWritesMetrics(t *testing.T) {
 	} {
 		if !contains(got, w) {
 			t.Errorf("invalid run's metrics lack %s:\n%s", w, b)
+		}
+	}
+
+	// Config and password fixed, the peer's name gone from DNS: the run
+	// keeps it at its last address and is degraded; the metrics say which
+	// role has a stale peer, and relocation and the DNS records are back.
+	write(t, root, "/etc/ec2boot/config.toml", string(conf)+"\n[metrics]\ntextfile_dir = \""+metricsDir+"\"\n")
+	write(t, root, "/etc/ec2boot/e2e.secret", secret+"\n")
+	if err := p.dns.Update(context.Background(), "db-1.example.test", nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := ec2boot(t, append([]string{"run", "--force"}, flags...)...); r.code != 4 {
+		t.Fatalf("run with a stale peer: exit %d, want 4\n%s", r.code, r.stderr)
+	}
+	b, _ = os.ReadFile(file)
+	promtoolCheck(t, b)
+	got = series(t, b)
+	if st := ec2boot(t, "status", "--root", root); !strings.Contains(st.stdout, "  peers:\n    db: 1, 1 stale (the oldest since ") {
+		t.Errorf("status does not show the stale peer:\n%s", st.stdout)
+	}
+	for _, w := range []string{
+		`ec2boot_last_run_outcome{command="run",outcome="degraded"} 1`,
+		`ec2boot_peers{role="db"} 1`,
+		`ec2boot_peers_stale{role="db"} 1`,
+		`ec2boot_peers_missing{role="db"} 0`,
+		`ec2boot_dns_records{state="registered"} 2`,
+	} {
+		if !contains(got, w) {
+			t.Errorf("stale peer run's metrics lack %s:\n%s", w, b)
 		}
 	}
 }
