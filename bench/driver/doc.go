@@ -272,8 +272,9 @@ func (r *results) markdown(profileTops []string, fleetTable string) string {
 		w("the ddns step's no-change and forced runs with their DNS queries and provider requests per run, the\n")
 		w("hosts edit of a large file, fact gathering from the emulator and from the fake, atomic writes, and the\n")
 		w("/proc writers scan per path against one pass, the relocation's checksum of a 1 TiB sparse lastlog\n")
-		w("holding 8 bytes (it reads only the data extents; reading the holes would take hours), and the plan's\n")
-		w("diff of a 4,000-line rewrite with its allocations.\n\n```\n%s```\n\n", r.GoBench)
+		w("holding 8 bytes (it reads only the data extents; reading the holes would take hours), the plan's\n")
+		w("diff of a 4,000-line rewrite with its allocations, and what metrics.textfile_dir adds to a no-change run\n")
+		w("(gathering, encoding and atomically writing ec2boot.prom, which changes every run).\n\n```\n%s```\n\n", r.GoBench)
 	}
 	w("## How to run it\n\n")
 	w("```sh\nsudo make bench                 # installs ddclient, inadyn, cloud-init and GNU time when missing\n")
