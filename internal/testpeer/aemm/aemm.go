@@ -52,9 +52,24 @@ type Config struct {
 	NoUserData bool
 	// Identity is the instance identity document; nil keeps the sample.
 	Identity map[string]any
+	// Role, when set, is the instance profile's role served at
+	// iam/security-credentials/<Role> with RoleCredentials.
+	Role            string
+	RoleCredentials RoleCredentials
 	// Host to listen on (default 127.0.0.1) and Port (0 picks a free one).
 	Host string
 	Port int
+}
+
+// RoleCredentials are the instance-role credentials the emulator hands
+// out. Expiration must lie in the future: the emulator's own sample
+// expired in 2020 and current SDKs refuse already-expired credentials; a
+// zero Expiration means an hour after the emulator starts.
+type RoleCredentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	Token           string
+	Expiration      time.Time
 }
 
 // Server is a running emulator.
@@ -238,11 +253,22 @@ func freePort(host string) (int, error) {
 // configJSON renders the emulator's config file (its viper keys).
 func configJSON(cfg Config) ([]byte, error) {
 	meta := map[string]any{}
-	if len(cfg.Values) > 0 {
-		meta["values"] = cfg.Values
+	values := map[string]any{}
+	for k, v := range cfg.Values {
+		values[k] = v
 	}
-	if len(cfg.Paths) > 0 {
-		meta["paths"] = cfg.Paths
+	paths := map[string]string{}
+	for k, v := range cfg.Paths {
+		paths[k] = v
+	}
+	if cfg.Role != "" {
+		addRole(values, paths, cfg.Role, cfg.RoleCredentials)
+	}
+	if len(values) > 0 {
+		meta["values"] = values
+	}
+	if len(paths) > 0 {
+		meta["paths"] = paths
 	}
 	doc := map[string]any{
 		"imdsv2":   cfg.IMDSv2,
@@ -270,4 +296,24 @@ func configJSON(cfg Config) ([]byte, error) {
 		return nil, fmt.Errorf("emulator config: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// addRole serves the role's name at iam/security-credentials and its
+// credentials one level below, in the emulator's keys.
+func addRole(values map[string]any, paths map[string]string, role string, c RoleCredentials) {
+	exp := c.Expiration
+	if exp.IsZero() {
+		exp = time.Now().Add(time.Hour)
+	}
+	values["iam-security-credentials-role"] = role
+	values["iam-security-credentials"] = map[string]string{
+		"Code":            "Success",
+		"LastUpdated":     time.Now().UTC().Format(time.RFC3339),
+		"Type":            "AWS-HMAC",
+		"AccessKeyId":     c.AccessKeyID,
+		"SecretAccessKey": c.SecretAccessKey,
+		"Token":           c.Token,
+		"Expiration":      exp.UTC().Format(time.RFC3339),
+	}
+	paths["iam-security-credentials"] = "/latest/meta-data/iam/security-credentials/" + role
 }
