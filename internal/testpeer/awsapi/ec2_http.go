@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
@@ -36,7 +37,7 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	s.count(EC2, action)
 	s.mu.Lock()
-	keys := s.keys
+	keys := maps.Clone(s.keys)
 	s.mu.Unlock()
 	if ae := verify(r, body, keys, EC2, s.opt.EC2Region, s.clock.Now()); ae != nil {
 		e := &ec2Error{403, "SignatureDoesNotMatch", ae.message}

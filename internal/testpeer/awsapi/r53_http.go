@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -35,7 +36,7 @@ func (s *Server) serveRoute53(w http.ResponseWriter, r *http.Request, body []byt
 	}
 	s.count(Route53, action)
 	s.mu.Lock()
-	keys := s.keys
+	keys := maps.Clone(s.keys)
 	s.mu.Unlock()
 	if ae := verify(r, body, keys, Route53, s.opt.Route53Region, s.clock.Now()); ae != nil {
 		code, status := "SignatureDoesNotMatch", http.StatusForbidden
