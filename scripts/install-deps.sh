@@ -3,7 +3,7 @@
 # apt only for what is missing, so a second run costs nothing.
 set -eu
 packages="bind9 bind9-dnsutils knot knot-dnsutils ddclient inadyn cloud-init iproute2 debootstrap systemd-container
-e2fsprogs xfsprogs acl attr util-linux mount fdisk dosfstools gzip curl rpm time lintian rpmlint mandoc zsh prometheus"
+e2fsprogs xfsprogs acl attr util-linux mount fdisk dosfstools gzip curl rpm time lintian rpmlint mandoc zsh prometheus awscli"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

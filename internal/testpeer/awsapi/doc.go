@@ -3,7 +3,8 @@
 // provider, and EC2 DescribeInstances (Query protocol, 2016-11-15) for
 // peer discovery. No emulator of either runs offline, so this one is
 // checked from the client side by the real aws-sdk-go-v2 clients
-// (service/route53, service/ec2) in its own tests.
+// (service/route53, service/ec2) in its own tests, and by a second,
+// independent client: the AWS command line client (botocore).
 //
 // # Using it
 //
@@ -41,8 +42,10 @@
 //     ListResourceRecordSets, GetHostedZone, ListHostedZonesByName,
 //     GetChange, with the namespace on every root element and errors as
 //     ErrorResponse›Error›{Type,Code,Message} plus RequestId, except
-//     InvalidChangeBatch, which has its own root and one Message per
-//     failed change. Batches are atomic and applied in order: CREATE of an
+//     InvalidChangeBatch, which by default has its own root and one
+//     Message per failed change; Options.ChangeBatchErrors selects the
+//     other shape the service uses (ErrorResponse, messages bracketed in
+//     one Message), the only one botocore reads. Batches are atomic and applied in order: CREATE of an
 //     existing set, DELETE of a missing set or with any difference in TTL,
 //     values (order ignored), SetIdentifier, Weight or MultiValueAnswer
 //     fail the whole batch; DELETE then CREATE of one set is a legal swap.

@@ -168,6 +168,8 @@ func (s *Server) changeRecords(w http.ResponseWriter, ctx context.Context, id st
 	if berr != nil {
 		if berr.input != "" {
 			r53Error(w, http.StatusBadRequest, "Sender", "InvalidInput", berr.input)
+		} else if s.opt.ChangeBatchErrors == InErrorResponse {
+			r53Error(w, http.StatusBadRequest, "Sender", "InvalidChangeBatch", "["+strings.Join(berr.messages, ", ")+"]")
 		} else {
 			writeXML(w, http.StatusBadRequest, xmlInvalidChangeBatch{Messages: berr.messages, RequestID: newRequestID()})
 		}

@@ -116,3 +116,30 @@ func TestChangeRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeBatchErrorShapes: both shapes Route 53 answers a refused
+// batch with reach the SDK as *types.InvalidChangeBatch, the messages
+// either in Messages or bracketed in Message.
+func TestChangeBatchErrorShapes(t *testing.T) {
+	for _, tt := range []struct {
+		shape    ChangeBatchErrorShape
+		message  string
+		messages []string
+	}{
+		{OwnRoot, "ChangeBatch errors occurred", []string{"Tried to delete resource record set [name='x.example.com.', type='A'] but it was not found", "Tried to delete resource record set [name='y.example.com.', type='A'] but it was not found"}},
+		{InErrorResponse, "[Tried to delete resource record set [name='x.example.com.', type='A'] but it was not found, Tried to delete resource record set [name='y.example.com.', type='A'] but it was not found]", nil},
+	} {
+		s, r53, _ := peer(t, Options{ChangeBatchErrors: tt.shape})
+		z, _ := s.AddHostedZone("example.com", false)
+		_, err := r53.ChangeResourceRecordSets(ctx(t), &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(z.ID), ChangeBatch: changes(
+			types.ChangeActionDelete, rrset("x.example.com", types.RRTypeA, 60, "192.0.2.1"),
+			types.ChangeActionDelete, rrset("y.example.com", types.RRTypeA, 60, "192.0.2.1"))})
+		var icb *types.InvalidChangeBatch
+		if !errors.As(err, &icb) {
+			t.Fatalf("shape %d: %v (%T), want *types.InvalidChangeBatch", tt.shape, err, err)
+		}
+		if d := cmp.Diff([]any{tt.message, tt.messages}, []any{aws.ToString(icb.Message), icb.Messages}); d != "" {
+			t.Errorf("shape %d (-want +got):\n%s", tt.shape, d)
+		}
+	}
+}

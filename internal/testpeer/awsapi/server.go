@@ -40,7 +40,25 @@ type Options struct {
 	Backend Backend
 	// Account is the account ID in ARNs and ownerId (default 111122223333).
 	Account string
+	// ChangeBatchErrors is the shape of InvalidChangeBatch answers.
+	ChangeBatchErrors ChangeBatchErrorShape
 }
+
+// ChangeBatchErrorShape is how a refused change batch is answered. Route
+// 53 uses both: the Go SDK has a special deserializer for the own-root
+// form, while botocore only understands the ErrorResponse form (it shows
+// the own-root form as an error with an empty code) and the messages its
+// users report come in that form. A provider must handle both.
+type ChangeBatchErrorShape int
+
+const (
+	// OwnRoot answers <InvalidChangeBatch><Messages><Message>… with one
+	// Message per failed change.
+	OwnRoot ChangeBatchErrorShape = iota
+	// InErrorResponse answers the usual ErrorResponse with Code
+	// InvalidChangeBatch and the messages as one "[m1, m2]" Message.
+	InErrorResponse
+)
 
 // Server is a running Route 53 + EC2 peer on a loopback port. Both
 // services share one endpoint: Route 53 paths start with /2013-04-01/,
