@@ -7,7 +7,8 @@
 //   - toml: `ec2boot validate FILE` must exit 0 (warnings are fine);
 //   - yaml: a cloud-config; `cloud-init schema --config-file FILE` must
 //     accept it. A block without the "#cloud-config" line is a piece of
-//     one: the test puts that line in front;
+//     one: the test puts that line in front. (A Prometheus rules file is
+//     marked prometheus-rules, below.)
 //   - other blocks (sh, ini, plain output) are not run.
 //
 // A block is marked by an HTML comment on the line right before its
@@ -26,6 +27,8 @@
 //     run lays user-data over the local file.
 //   - run: complete; besides validation, `ec2boot run` runs it on the
 //     local test peers (see run_test.go) and checks what it did.
+//   - prometheus-rules: a yaml block that is a Prometheus rules file, not
+//     a cloud-config; `promtool check rules` must accept it.
 //
 // An unmarked block is validated like any other, so a new example is
 // checked from the day it is written. A marker that is not right before a
@@ -103,7 +106,7 @@ func pages(t *testing.T) []string {
 	return files
 }
 
-var knownMarks = map[string]bool{"invalid": true, "fragment": true, "local": true, "user-data": true, "run": true}
+var knownMarks = map[string]bool{"invalid": true, "fragment": true, "local": true, "user-data": true, "run": true, "prometheus-rules": true}
 
 // example is a block to check, with the local block it is laid over.
 type example struct {
@@ -130,7 +133,7 @@ func examples(t *testing.T) []example {
 		for i, b := range blocks {
 			for _, m := range b.marks {
 				if !knownMarks[m] {
-					t.Fatalf("%s: unknown marker %q (known: invalid, fragment, local, user-data, run)", b, m)
+					t.Fatalf("%s: unknown marker %q (known: invalid, fragment, local, user-data, run, prometheus-rules)", b, m)
 				}
 			}
 			if b.info != "toml" && b.info != "yaml" && b.info != "yml" {
@@ -145,6 +148,8 @@ func examples(t *testing.T) []example {
 				t.Fatalf("%s: a fragment marker must say why: <!-- example: fragment -- REASON -->", b)
 			case b.info != "toml" && (b.has("local") || b.has("user-data") || b.has("run") || b.has("fragment")):
 				t.Fatalf("%s: local, user-data, run and fragment apply to toml blocks only", b)
+			case b.info != "yaml" && b.has("prometheus-rules"):
+				t.Fatalf("%s: prometheus-rules applies to yaml blocks only", b)
 			case b.has("user-data"):
 				if local == nil {
 					t.Fatalf("%s: a user-data block needs a local block before it on the page", b)
@@ -246,9 +251,12 @@ func TestDocExamples(t *testing.T) {
 	}
 	for _, e := range all {
 		t.Run(e.String(), func(t *testing.T) {
-			if e.info == "toml" {
+			switch {
+			case e.info == "toml":
 				checkTOML(t, e)
-			} else {
+			case e.has("prometheus-rules"):
+				checkPromRules(t, e)
+			default:
 				checkCloudConfig(t, e)
 			}
 		})
@@ -283,6 +291,21 @@ func checkTOML(t *testing.T, e example) {
 		t.Errorf("%s: marked invalid, but `ec2boot validate` (%s) exited %d:\n%s", e, what, r.code, r.output)
 	case !e.has("invalid") && r.code != 0:
 		t.Errorf("%s: `ec2boot validate` (%s) exited %d:\n%s", e, what, r.code, r.output)
+	}
+}
+
+func checkPromRules(t *testing.T, e example) {
+	promtool := testenv.Tool(t, "promtool", "install Prometheus's tools (apt-get install prometheus)")
+	file := filepath.Join(t.TempDir(), "rules.yml")
+	if err := os.WriteFile(file, []byte(e.body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "check", "rules", file).CombinedOutput()
+	switch {
+	case e.has("invalid") && err == nil:
+		t.Errorf("%s: marked invalid, but `promtool check rules` accepted it:\n%s", e, out)
+	case !e.has("invalid") && err != nil:
+		t.Errorf("%s: `promtool check rules` refused it: %v\n%s", e, err, out)
 	}
 }
 
