@@ -7,6 +7,12 @@
 //
 // It prints one "ready" line with both addresses, and logs one line per
 // update request to stderr. SIGINT or SIGTERM stops it.
+//
+// With -aws ADDR it also serves the strict Route 53 / EC2 DescribeInstances
+// peer (internal/testpeer/awsapi) with a public hosted zone for -zone that
+// feeds the same DNS server; -aws-key-file holds the one key it accepts
+// ("ACCESS_KEY_ID SECRET [SESSION_TOKEN]" on the first line). The ready
+// line then adds aws=URL and zone-id=ID.
 package main
 
 import (
@@ -22,6 +28,7 @@ import (
 	"syscall"
 
 	"github.com/ec2boot/ec2boot/internal/testpeer/authdns"
+	"github.com/ec2boot/ec2boot/internal/testpeer/awsapi"
 	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
 
@@ -44,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	user := fs.String("user", "demo", "the account's username")
 	pwFile := fs.String("password-file", "", "file whose first line is the account's password (required)")
 	hosts := fs.String("hosts", "", "comma-separated names the account owns; others get nohost (default: any name)")
+	awsAddr := fs.String("aws", "", "Route 53 / EC2 API peer address (loopback); off when empty")
+	awsKeyFile := fs.String("aws-key-file", "", "file whose first line is \"ACCESS_KEY_ID SECRET [SESSION_TOKEN]\", the key the API peer accepts (required with -aws)")
 	var seeds []seed
 	fs.Func("seed", "`NAME=ADDR[,ADDR]`: a record that exists from the start (repeatable), as if another instance had registered it", func(v string) error {
 		sd, err := parseSeed(v)
@@ -80,7 +89,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer dyn.Close()
-	fmt.Fprintf(stdout, "ready http=%s dns=%s zone=%s\n", dyn.URL(), dnsSrv.Addr(), dnsSrv.Zone())
+	ready := fmt.Sprintf("ready http=%s dns=%s zone=%s", dyn.URL(), dnsSrv.Addr(), dnsSrv.Zone())
+	if *awsAddr != "" {
+		api, zoneID, err := startAWS(*awsAddr, *awsKeyFile, *zone, dnsSrv)
+		if err != nil {
+			return err
+		}
+		defer api.Close()
+		ready += fmt.Sprintf(" aws=%s zone-id=%s", api.URL, zoneID)
+	}
+	fmt.Fprintln(stdout, ready)
 
 	<-ctx.Done()
 	fmt.Fprintf(stderr, "ec2boot-testpeers: stopped after %d update request(s), %d DNS queries\n", dyn.Count(), dnsSrv.Queries())
@@ -106,4 +124,35 @@ func parseSeed(v string) (seed, error) {
 		sd.addrs = append(sd.addrs, addr)
 	}
 	return sd, nil
+}
+
+// startAWS serves the API peer with one key and a public zone that feeds
+// the DNS server.
+func startAWS(addr, keyFile, zone string, backend awsapi.Backend) (*awsapi.Server, string, error) {
+	if keyFile == "" {
+		return nil, "", errors.New("-aws needs -aws-key-file")
+	}
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, "", err
+	}
+	f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0])
+	if len(f) < 2 || len(f) > 3 {
+		return nil, "", fmt.Errorf("-aws-key-file %s: first line must be \"ACCESS_KEY_ID SECRET [SESSION_TOKEN]\"", keyFile)
+	}
+	key := awsapi.Credentials{AccessKeyID: f[0], SecretAccessKey: f[1]}
+	if len(f) == 3 {
+		key.Token = f[2]
+	}
+	api, err := awsapi.Listen(addr, awsapi.Options{Backend: backend})
+	if err != nil {
+		return nil, "", err
+	}
+	api.AddCredentials(key)
+	z, err := api.AddHostedZone(zone, false)
+	if err != nil {
+		api.Close()
+		return nil, "", err
+	}
+	return api, z.ID, nil
 }
