@@ -92,7 +92,7 @@ sed 's#](docs/#](#g' README.md >"$stage/README.md"
         entry "$stage/${page##*/}.gz" "/usr/share/man/man$section/${page##*/}.gz" "" deb
         entry "$stage/${page##*/}.gz" "/usr/share/man/man$section/${page##*/}.gz" doc rpm
     done
-    for doc in "$stage/README.md" docs/*.md systemd/examples/*; do
+    for doc in "$stage/README.md" CONTRIBUTING.md docs/*.md systemd/examples/*; do
         case $doc in
         systemd/examples/*) dst=/usr/share/doc/ec2boot/examples/systemd/${doc##*/} ;;
         *) dst=/usr/share/doc/ec2boot/${doc##*/} ;;
