@@ -29,7 +29,7 @@ type DNS struct {
 
 // Account is one login at a dynamic DNS provider.
 type Account struct {
-	// Provider is the protocol: "dyndns2" (default) or "rfc2136".
+	// Provider is the protocol: "dyndns2" (default), "rfc2136" or "route53".
 	Provider string `toml:"provider"`
 	// Preset fills Server and Path for a known service (dyn, noip, ...).
 	Preset string `toml:"preset"`
@@ -61,6 +61,12 @@ type Account struct {
 	KeyName   string `toml:"key_name"`
 	Algorithm string `toml:"algorithm"`
 	TTL       int    `toml:"ttl"`
+
+	// Route 53 settings (dns_route53.go); zone and ttl are shared with
+	// rfc2136.
+	ZoneID  string `toml:"zone_id"`
+	Private *bool  `toml:"private"`
+	Wait    bool   `toml:"wait"`
 }
 
 // Record is one DNS name and the instance address it carries.
@@ -149,6 +155,8 @@ func (s *DNS) setDefaults() {
 		}
 		if a.Provider == "rfc2136" {
 			a.setRFC2136Defaults()
+		} else if a.Provider == "route53" {
+			a.setRoute53Defaults()
 		} else if a.Path == "" {
 			a.Path = "/nic/update"
 		}
@@ -180,14 +188,19 @@ func (s *DNS) validate(v *validator) {
 					v.errorf(p+"."+key, "is an rfc2136 setting; set provider = \"rfc2136\" or remove it")
 				}
 			}
+			refuseRoute53Keys(v, p, a)
+		case "route53":
+			validateRoute53(v, p, a, s.Budget.Duration)
+			continue
 		case "rfc2136":
+			refuseRoute53Keys(v, p, a)
 			validateRFC2136(v, p, a)
 			if a.Timeout.Duration > s.Budget.Duration {
 				v.errorf(p+".timeout", "%s is longer than dns.budget (%s)", a.Timeout.Duration, s.Budget.Duration)
 			}
 			continue
 		default:
-			v.errorf(p+".provider", "unknown provider %q (supported: dyndns2, rfc2136)", a.Provider)
+			v.errorf(p+".provider", "unknown provider %q (supported: dyndns2, rfc2136, route53)", a.Provider)
 		}
 		if a.Preset != "" {
 			if _, ok := LookupDNSPreset(a.Preset); !ok {

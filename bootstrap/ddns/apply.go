@@ -218,6 +218,16 @@ func (p *Plan) confirm(ctx context.Context, st *State, sent []*item) {
 	var states []*RecordState
 	var wants []netip.Addr
 	for _, it := range sent {
+		if _, ok := it.acct.provider.(TruthProvider); ok {
+			// The provider's API is the truth and already shows the
+			// change (Route 53 lists PENDING changes).
+			for _, r := range it.rrs {
+				if rs := st.Records[recordKey(it.acct.name, it.name, r.typ)]; rs != nil {
+					rs.Confirmed = true
+				}
+			}
+			continue
+		}
 		for _, r := range it.rrs {
 			rs := st.Records[recordKey(it.acct.name, it.name, r.typ)]
 			if rs == nil {

@@ -147,6 +147,10 @@ func (s *Step) Plan(ctx context.Context, env *step.Env) (step.Plan, error) {
 		}
 		if len(in.missing) == 0 && !env.Force {
 			for i := range it.rrs {
+				if tp, ok := a.provider.(TruthProvider); ok {
+					it.rrs[i].dns = truthLookup(ctx, tp, it.name, it.rrs[i].typ)
+					continue
+				}
 				it.rrs[i].dns = p.lookup(ctx, it.name, it.rrs[i].typ, cerr)
 			}
 		}
@@ -182,8 +186,12 @@ func (p *Plan) lookup(ctx context.Context, name, typ string, checkerErr error) a
 
 func (s *Step) openAccount(ctx context.Context, env *step.Env, name string, cfg config.DNS, client *http.Client, instanceID string) *account {
 	a := &account{name: name, cfg: cfg.Accounts[name], refresh: cfg.RefreshFor(name)}
-	if a.cfg.Provider == "rfc2136" {
+	switch a.cfg.Provider {
+	case "rfc2136":
 		s.openRFC2136(ctx, env, a, instanceID)
+		return a
+	case "route53":
+		s.openRoute53(ctx, env, a, instanceID)
 		return a
 	}
 	var hostPath string

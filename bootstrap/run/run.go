@@ -19,6 +19,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/facts"
 	"github.com/ec2boot/ec2boot/bootstrap/hostfs"
 	"github.com/ec2boot/ec2boot/bootstrap/hosts"
+	"github.com/ec2boot/ec2boot/bootstrap/imds"
 	"github.com/ec2boot/ec2boot/bootstrap/interrupt"
 	"github.com/ec2boot/ec2boot/bootstrap/relocate"
 	"github.com/ec2boot/ec2boot/bootstrap/state"
@@ -165,6 +166,9 @@ func Run(ctx context.Context, opts Options) *Report {
 	env := &step.Env{
 		Root: opts.Root, Config: in.cfg, Facts: in.facts, State: in.store,
 		Log: log, Clock: opts.Clock, Force: opts.Force, DryRun: opts.DryRun, Version: opts.Version,
+	}
+	if m, ok := opts.Metadata.(interface{ Client() *imds.Client }); ok && m.Client() != nil {
+		env.IMDSEndpoint = m.Client().Endpoint()
 	}
 	if opts.DryRun {
 		describeNames(opts.Out, in)

@@ -31,6 +31,9 @@ type Env struct {
 	DryRun bool
 	// Version is the binary's version, for User-Agent strings.
 	Version string
+	// IMDSEndpoint is the metadata service the run read its facts from;
+	// AWS SDK clients take the instance role's credentials from it too.
+	IMDSEndpoint string
 }
 
 // Step is one stage of a run.
