@@ -235,7 +235,9 @@ func TestOwnerAppearedSinceDecision(t *testing.T) {
 		t.Fatal(res)
 	}
 	n := w.peer.Count(awsapi.Route53, "ChangeResourceRecordSets")
-	second := w.client(t, func(c *Config) { c.Me = Owner{InstanceID: "i-0ccccccccccccccc3", LaunchTime: me.LaunchTime.Add(time.Hour)} })
+	second := w.client(t, func(c *Config) {
+		c.Me = Owner{InstanceID: "i-0ccccccccccccccc3", LaunchTime: me.LaunchTime.Add(time.Hour)}
+	})
 	res := second.Send(ctx(t), []Change{{Name: web, Addrs: []netip.Addr{addr("192.0.2.9")}}}, &Owned{Prev: map[string]*Owner{}})
 	if res[0].Code != "owner-changed" || w.peer.Count(awsapi.Route53, "ChangeResourceRecordSets") != n {
 		t.Errorf("%+v, %s", res[0], w.counts())
