@@ -12,7 +12,7 @@ func TestRoute53Validation(t *testing.T) {
 		want      []string
 	}{
 		{"zone by name, defaults", "provider = \"route53\"\nzone = \"fleet.example.com\"\n", nil},
-		{"neither zone nor id", "provider = \"route53\"\n", []string{"user-data:2:1: dns.accounts.aws: needs zone_id or zone"}},
+		{"neither zone nor id", "provider = \"route53\"\n", []string{"user-data:1:2: dns.accounts.aws: needs zone_id or zone"}},
 		{"both", "provider = \"route53\"\nzone = \"a.example.com\"\nzone_id = \"Z1ABC\"\n",
 			[]string{"user-data:3:1: dns.accounts.aws.zone: give zone_id or zone, not both"}},
 		{"bad id, private with id", "provider = \"route53\"\nzone_id = \"z-1\"\n",
