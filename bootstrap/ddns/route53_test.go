@@ -187,7 +187,7 @@ func TestRoute53StepBlueGreen(t *testing.T) {
 		if a := w.lookup(t, "web.example.test"); len(a) != 1 || a[0].String() != s.web {
 			t.Errorf("step %d: DNS has web at %v, want %s", i, a, s.web)
 		}
-		if yielded := strings.Contains(s.who.log.String(), "a newer launch than this instance"); yielded != s.conflict {
+		if yielded := strings.Contains(s.who.log.String(), "the newer launch wins, so this instance yields"); yielded != s.conflict {
 			t.Errorf("step %d: yielded=%v, want %v; log:\n%s", i, yielded, s.conflict, s.who.log.String())
 		}
 		s.who.log.Reset()
