@@ -38,9 +38,11 @@ var (
 func (p *route53Provider) Batch(changes []Change) [][]Change { return [][]Change{changes} }
 
 // Describe renders the batch from what the plan read, ownership records
-// included; it reads nothing new.
+// included; it reads nothing new (its context is done before it starts).
 func (p *route53Provider) Describe(batch []Change) string {
-	return p.c.Describe(context.Background(), toRoute53(batch), p.owned(batch))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return p.c.Describe(ctx, toRoute53(batch), p.owned(ctx, batch))
 }
 
 func (p *route53Provider) Send(ctx context.Context, batch []Change) []Outcome {
@@ -59,13 +61,13 @@ func (p *route53Provider) SendOwned(ctx context.Context, batch []Change, me Clai
 
 // owned is the ownership request matching what the plan read; none when
 // the launch time is unknown (the step then sends without ownership).
-func (p *route53Provider) owned(batch []Change) *route53.Owned {
+func (p *route53Provider) owned(ctx context.Context, batch []Change) *route53.Owned {
 	if p.me.InstanceID == "" || p.me.LaunchTime.IsZero() {
 		return nil
 	}
 	o := &route53.Owned{Prev: map[string]*route53.Owner{}}
 	for _, c := range batch {
-		if s, err := p.c.Read(context.Background(), c.Name); err == nil {
+		if s, err := p.c.Read(ctx, c.Name); err == nil {
 			if ow, ok := s.OwnerOf(); ok {
 				o.Prev[route53Name(c.Name)] = &ow
 			}
@@ -139,7 +141,7 @@ func fromRoute53(rs []route53.Result) []Outcome {
 // same metadata service this run reads.
 func (s *Step) openRoute53(ctx context.Context, env *step.Env, a *account, instanceID string) {
 	cfg := route53.Config{ZoneID: a.cfg.ZoneID, Zone: a.cfg.Zone, Private: a.cfg.Private, TTL: int64(a.cfg.TTL),
-		Wait: a.cfg.Wait, IMDSEndpoint: env.IMDSEndpoint}
+		Wait: a.cfg.Wait, IMDSEndpoint: env.IMDSEndpoint, Timeout: a.cfg.Timeout.Duration}
 	me := Claimant{InstanceID: instanceID}
 	if env.Facts != nil {
 		me.LaunchTime = env.Facts.LaunchTime

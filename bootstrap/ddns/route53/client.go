@@ -50,6 +50,9 @@ type Config struct {
 	IMDSEndpoint string
 	// Me is this instance, written into ownership records.
 	Me Owner
+	// Timeout bounds each API call, its retries included, inside the
+	// caller's deadline (the step's budget); 0 leaves only the latter.
+	Timeout time.Duration
 }
 
 // API is the part of the Route 53 client used here.
@@ -123,12 +126,19 @@ func (c *Client) Zone(ctx context.Context) (string, error) {
 	if c.zoneID != "" || c.zoneErr != nil {
 		return c.zoneID, c.zoneErr
 	}
-	c.zoneID, c.zoneErr = c.findZone(ctx)
-	return c.zoneID, c.zoneErr
+	id, err := c.findZone(ctx)
+	if ctx.Err() == nil {
+		// Kept for the run; an answer cut short by the caller's deadline
+		// or cancellation is not.
+		c.zoneID, c.zoneErr = id, err
+	}
+	return id, err
 }
 
 func (c *Client) findZone(ctx context.Context) (string, error) {
 	want := fqdn(c.cfg.Zone)
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
 	out, err := c.api.ListHostedZonesByName(ctx, &r53.ListHostedZonesByNameInput{DNSName: aws.String(want), MaxItems: aws.Int32(10)})
 	if err != nil {
 		return "", &CallError{Op: "ListHostedZonesByName", Err: err}
@@ -174,10 +184,11 @@ func (c *Client) Read(ctx context.Context, name string) (*Sets, error) {
 		s, err = c.list(ctx, zone, n)
 	}
 	c.mu.Lock()
-	if err != nil {
-		c.readErr[n] = err
-	} else {
+	switch {
+	case err == nil:
 		c.read[n] = s
+	case ctx.Err() == nil:
+		c.readErr[n] = err
 	}
 	c.mu.Unlock()
 	return s, err
@@ -198,7 +209,9 @@ func (c *Client) list(ctx context.Context, zone, n string) (*Sets, error) {
 	s := &Sets{}
 	in := &r53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone), StartRecordName: aws.String(n), MaxItems: aws.Int32(20)}
 	for page := 0; page < maxPages; page++ {
-		out, err := c.api.ListResourceRecordSets(ctx, in)
+		cctx, cancel := c.callCtx(ctx)
+		out, err := c.api.ListResourceRecordSets(cctx, in)
+		cancel()
 		if err != nil {
 			return nil, &CallError{Op: "ListResourceRecordSets", Zone: zone, Err: err}
 		}
@@ -227,6 +240,14 @@ func (c *Client) list(ctx context.Context, zone, n string) (*Sets, error) {
 	}
 	return nil, &CallError{Op: "ListResourceRecordSets", Zone: zone,
 		Err: fmt.Errorf("more than %d pages of records at and below %s", maxPages, n)}
+}
+
+// callCtx bounds one API call by the account's timeout.
+func (c *Client) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.cfg.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.cfg.Timeout)
 }
 
 // Addrs are the addresses a set carries, in the set's order.

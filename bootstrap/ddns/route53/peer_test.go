@@ -367,3 +367,36 @@ func TestWaitInsync(t *testing.T) {
 		t.Errorf("without wait: %+v", res[0])
 	}
 }
+
+// TestDescribeAsksNothing: a plan renders the batch from the run's read;
+// with nothing read yet it sends no request (its context is done), and
+// the client still works for the run afterwards.
+func TestDescribeAsksNothing(t *testing.T) {
+	w := newWorld(t, awsapi.Options{})
+	c := w.client(t, nil)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := c.Describe(done, []Change{{Name: web, Addrs: []netip.Addr{addr("192.0.2.1")}}}, nil)
+	if !strings.Contains(got, "no change batch") || len(w.peer.Counts()) != 0 {
+		t.Errorf("describe without a read: %q, %v", got, w.peer.Counts())
+	}
+	if res := c.Send(ctx(t), []Change{{Name: web, Addrs: []netip.Addr{addr("192.0.2.1")}}}, nil); res[0].Class != Success {
+		t.Errorf("send after describe: %+v", res[0])
+	}
+}
+
+// TestCallTimeout: a peer that holds the request past the account's
+// timeout fails that call, within the timeout, as a timeout.
+func TestCallTimeout(t *testing.T) {
+	w := newWorld(t, awsapi.Options{})
+	w.peer.Inject(awsapi.Fault{Service: awsapi.Route53, Action: "ListResourceRecordSets", Kind: awsapi.Delay, Delay: 5 * time.Second})
+	c := w.client(t, func(c *Config) { c.Timeout = 300 * time.Millisecond })
+	start := time.Now()
+	res := c.Send(ctx(t), []Change{{Name: web, Addrs: []netip.Addr{addr("192.0.2.1")}}}, nil)
+	if res[0].Class != Failed || res[0].Code != "timeout" {
+		t.Errorf("%+v", res[0])
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("took %s with a 300ms timeout", el)
+	}
+}

@@ -152,9 +152,10 @@ func (e *raceError) Error() string {
 	return fmt.Sprintf("the ownership record of %s changed since it was read", e.name)
 }
 
-// Describe renders the change batch exactly as Send would send it. There
-// are no secrets in it (the request is signed with the role's keys, which
-// are never shown).
+// Describe renders the change batch exactly as Send would send it, from
+// what this run already read: with a ctx that is already done it asks
+// nothing. There are no secrets in it (the request is signed with the
+// role's keys, which are never shown).
 func (c *Client) Describe(ctx context.Context, batch []Change, owned *Owned) string {
 	p, err := c.build(ctx, batch, owned)
 	if err != nil {
@@ -194,10 +195,12 @@ func (c *Client) Send(ctx context.Context, batch []Change, owned *Owned) []Resul
 	if len(p.changes) == 0 {
 		return all(Result{Class: Success, Code: "INSYNC", Detail: "the API already holds these values"})
 	}
-	out, err := c.api.ChangeResourceRecordSets(ctx, &r53.ChangeResourceRecordSetsInput{
+	cctx, cancel := c.callCtx(ctx)
+	out, err := c.api.ChangeResourceRecordSets(cctx, &r53.ChangeResourceRecordSetsInput{
 		HostedZoneId: aws.String(p.zone),
 		ChangeBatch:  &types.ChangeBatch{Comment: aws.String("ec2boot " + c.cfg.Me.InstanceID), Changes: p.changes},
 	})
+	cancel()
 	// Whatever the answer, the next read must ask again.
 	c.forget(p.names...)
 	if err != nil {
@@ -225,7 +228,9 @@ func (c *Client) wait(ctx context.Context, id string) types.ChangeStatus {
 			return types.ChangeStatusPending
 		case <-t.C:
 		}
-		out, err := c.api.GetChange(ctx, &r53.GetChangeInput{Id: aws.String(id)})
+		cctx, cancel := c.callCtx(ctx)
+		out, err := c.api.GetChange(cctx, &r53.GetChangeInput{Id: aws.String(id)})
+		cancel()
 		if err == nil && out.ChangeInfo.Status == types.ChangeStatusInsync {
 			return types.ChangeStatusInsync
 		}
