@@ -165,4 +165,7 @@ func (s *Step) openRoute53(ctx context.Context, env *step.Env, a *account, insta
 	a.fp = accountFingerprint(a.name, a.cfg, config.NewSecret(a.cfg.ZoneID+"\x00"+a.cfg.Zone+"\x00"+private+"\x00"+
 		strconv.Itoa(a.cfg.TTL)+"\x00"+strconv.FormatBool(a.cfg.Wait)), instanceID)
 	a.provider = &route53Provider{c: c, me: me}
+	// Route 53 never expires a record: a refresh would only cost a read
+	// and a request that changes nothing.
+	a.refresh = 0
 }

@@ -214,3 +214,17 @@ func TestRoute53StepDenied(t *testing.T) {
 		t.Errorf("log does not name action and resource:\n%s", in.log.String())
 	}
 }
+
+// TestRoute53StepNoRefresh: Route 53 never expires a record, so a run long
+// after the registration (past dns.refresh) still sends nothing.
+func TestRoute53StepNoRefresh(t *testing.T) {
+	w := newR53World(t)
+	in := w.instance(t, "i-0f0e0000000000001", time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC), publicIP)
+	if _, got := in.run(); got != "list=2 change=1" {
+		t.Fatalf("first run: %s", got)
+	}
+	in.clock.Advance(40 * 24 * time.Hour)
+	if res, got := in.run(); got != "list=2 change=0" || len(res.Changed) != 0 {
+		t.Errorf("40 days later: %s, changed %v", got, res.Changed)
+	}
+}
