@@ -25,6 +25,17 @@ type answer struct {
 	addrs []netip.Addr
 	err   error
 	where string
+	// api names the provider API that answered instead of DNS (Route
+	// 53); "" is DNS.
+	api string
+}
+
+// source is what answered, for messages: "DNS" or the provider's API.
+func (a answer) source() string {
+	if a.api != "" {
+		return a.api
+	}
+	return "DNS"
 }
 
 // rr is one record type (A or AAAA) of a configured record.
@@ -110,7 +121,7 @@ func decideUpdate(in decideIn) decision {
 		case r.dns.err != nil:
 			// No DNS answer: fall back on what this instance registered.
 			if !registered {
-				send = append(send, fmt.Sprintf("%s: DNS check failed (%v) and %s was never registered by this instance", r.typ, r.dns.err, r.want))
+				send = append(send, fmt.Sprintf("%s: %s check failed (%v) and %s was never registered by this instance", r.typ, r.dns.source(), r.dns.err, r.want))
 			}
 		case !slices.Equal(r.dns.addrs, []netip.Addr{r.want}):
 			if registered && st.Via == "update" && st.Code == "nochg" && !st.Confirmed {
@@ -133,7 +144,7 @@ func decideUpdate(in decideIn) decision {
 				continue
 			}
 			forget(r)
-			send = append(send, fmt.Sprintf("%s: mismatch: DNS says %s, want %s", r.typ, showAddrs(r.dns.addrs), r.want))
+			send = append(send, fmt.Sprintf("%s: mismatch: %s says %s, want %s", r.typ, r.dns.source(), showAddrs(r.dns.addrs), r.want))
 		case !registered:
 			forget(r)
 			d.verify = append(d.verify, r.typ)

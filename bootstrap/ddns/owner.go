@@ -109,8 +109,8 @@ func decideContest(now time.Time, r rr, fp string) (send bool, why string, c *Co
 	case prev == nil || (!prev.Yielded.IsZero() && !slices0(r.dns.addrs, prev.Other)):
 		// First change seen (or, after yielding, DNS moved on to yet
 		// another address: a new episode): repair once.
-		return true, fmt.Sprintf("%s: mismatch: DNS says %s, want %s, which DNS had confirmed: changed by another claimant or by hand; repairing once (if it changes again, this instance yields)",
-			r.typ, showAddrs(r.dns.addrs), r.want), &Contest{Other: other, Seen: now, Repaired: now, Config: fp}
+		return true, fmt.Sprintf("%s: mismatch: %[2]s says %[3]s, want %[4]s, which %[2]s had confirmed: changed by another claimant or by hand; repairing once (if it changes again, this instance yields)",
+			r.typ, r.dns.source(), showAddrs(r.dns.addrs), r.want), &Contest{Other: other, Seen: now, Repaired: now, Config: fp}
 	case prev.Yielded.IsZero():
 		y := *prev
 		y.Other, y.Yielded = other, now

@@ -167,17 +167,17 @@ func ownerOf(r rr) string {
 	case p0(r.dns):
 		return "owner: unknown (DNS not checked)"
 	case r.dns.err != nil:
-		return fmt.Sprintf("owner: unknown (DNS check failed: %v)", r.dns.err)
+		return fmt.Sprintf("owner: unknown (%s check failed: %v)", r.dns.source(), r.dns.err)
 	case slices.Equal(r.dns.addrs, []netip.Addr{r.want}):
-		return "owner: this instance (DNS answers its address)"
+		return "owner: this instance (" + r.dns.source() + " answers its address)"
 	case len(r.dns.addrs) == 0:
-		return "owner: nobody (DNS answers nothing)"
+		return "owner: nobody (" + r.dns.source() + " answers nothing)"
 	case r.contest != nil && !r.contest.Yielded.IsZero():
-		return fmt.Sprintf("owner: another claimant (DNS answers %s); this instance yielded at %s", showAddrs(r.dns.addrs), stamp(r.contest.Yielded))
+		return fmt.Sprintf("owner: another claimant (%s answers %s); this instance yielded at %s", r.dns.source(), showAddrs(r.dns.addrs), stamp(r.contest.Yielded))
 	case r.state != nil && r.state.Addr == r.want && r.state.Confirmed:
-		return fmt.Sprintf("owner: another claimant, or a hand edit (DNS answers %s, after it answered ours)", showAddrs(r.dns.addrs))
+		return fmt.Sprintf("owner: another claimant, or a hand edit (%s answers %s, after it answered ours)", r.dns.source(), showAddrs(r.dns.addrs))
 	}
-	return fmt.Sprintf("owner: another claimant or an old value (DNS answers %s)", showAddrs(r.dns.addrs))
+	return fmt.Sprintf("owner: another claimant or an old value (%s answers %s)", r.dns.source(), showAddrs(r.dns.addrs))
 }
 
 // p0 reports an answer never asked for (forced runs and unknown addresses

@@ -162,6 +162,12 @@ func TestRoute53StepBlueGreen(t *testing.T) {
 			t.Errorf("plan lacks %q:\n%s", want, plan)
 		}
 	}
+	for _, want := range []string{"A: mismatch: the Route 53 API (zone " + w.zone.ID + ") says nothing, want 203.0.113.10",
+		"owner: nobody (the Route 53 API (zone " + w.zone.ID + ") answers nothing)"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
 	if strings.Contains(plan, r53Key.SecretAccessKey) || strings.Contains(plan, r53Key.AccessKeyID) {
 		t.Errorf("plan shows credentials:\n%s", plan)
 	}
@@ -186,6 +192,9 @@ func TestRoute53StepBlueGreen(t *testing.T) {
 		}
 		if a := w.lookup(t, "web.example.test"); len(a) != 1 || a[0].String() != s.web {
 			t.Errorf("step %d: DNS has web at %v, want %s", i, a, s.web)
+		}
+		if s.who == blue && i == 0 && !strings.Contains(strings.Join(res.Changed, " "), "registered") {
+			t.Errorf("first run registered nothing: %v", res.Changed)
 		}
 		if yielded := strings.Contains(s.who.log.String(), "the newer launch wins, so this instance yields"); yielded != s.conflict {
 			t.Errorf("step %d: yielded=%v, want %v; log:\n%s", i, yielded, s.conflict, s.who.log.String())
