@@ -400,3 +400,18 @@ func TestCallTimeout(t *testing.T) {
 		t.Errorf("took %s with a 300ms timeout", el)
 	}
 }
+
+// TestTTLChange: a send with a new TTL swaps the sets even though the
+// addresses are the same.
+func TestTTLChange(t *testing.T) {
+	w := newWorld(t, awsapi.Options{})
+	if res := w.client(t, nil).Send(ctx(t), []Change{{Name: web, Addrs: []netip.Addr{addr("192.0.2.1")}}}, nil); res[0].Class != Success {
+		t.Fatal(res)
+	}
+	if res := w.client(t, func(c *Config) { c.TTL = 60 }).Send(ctx(t), []Change{{Name: web, Addrs: []netip.Addr{addr("192.0.2.1")}}}, nil); res[0].Class != Success {
+		t.Fatal(res)
+	}
+	if d := cmp.Diff([]string{"web.fleet.example.test. A 60 192.0.2.1"}, w.records()); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
