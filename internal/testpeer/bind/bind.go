@@ -265,6 +265,24 @@ func (s *Server) Update(ctx context.Context, name string, addrs []netip.Addr) er
 	return nil
 }
 
+// Serial is the zone's SOA serial: a test that must prove nothing was
+// updated compares it before and after.
+func (s *Server) Serial(ctx context.Context) (uint32, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(s.Zone), dns.TypeSOA)
+	c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
+	r, _, err := c.ExchangeContext(ctx, m, s.Addr)
+	if err != nil {
+		return 0, fmt.Errorf("SOA of %s: %w", s.Zone, err)
+	}
+	for _, rr := range r.Answer {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa.Serial, nil
+		}
+	}
+	return 0, fmt.Errorf("SOA of %s: no SOA in the answer (%s)", s.Zone, dns.RcodeToString[r.Rcode])
+}
+
 // Lookup returns the A and AAAA addresses of name (IPv4 first).
 func (s *Server) Lookup(ctx context.Context, name string) ([]netip.Addr, error) {
 	var out []netip.Addr
