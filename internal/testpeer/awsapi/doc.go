@@ -23,6 +23,14 @@
 // the role credentials the peer accepts, so the SDK's default chain
 // (ec2rolecreds via AWS_EC2_METADATA_SERVICE_ENDPOINT) signs with them.
 //
+// A client with retries switched off can now and then fail a large answer
+// with "use of closed network connection": the SDK closes a request's body
+// as soon as the response arrives, racing net/http's final read of that
+// body, and a loopback peer answers fast enough to lose the race
+// (aws-sdk-go-v2 issues 1825 and 2737). The SDK's standard retryer retries
+// it; a test that turns retries off should still retry net.ErrClosed, as
+// this package's own tests do.
+//
 // # What it checks
 //
 //   - SigV4 on every request: AWS4-HMAC-SHA256; the credential scope's

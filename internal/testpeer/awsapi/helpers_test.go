@@ -3,6 +3,9 @@ package awsapi
 import (
 	"context"
 	"errors"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -64,8 +67,28 @@ func peer(t *testing.T, opt Options) (*Server, *route53.Client, *ec2.Client) {
 	return s, route53.NewFromConfig(cfg, noRetry53), ec2.NewFromConfig(cfg, noRetryEC2)
 }
 
-func noRetry53(o *route53.Options) { o.Retryer = aws.NopRetryer{} }
-func noRetryEC2(o *ec2.Options)    { o.Retryer = aws.NopRetryer{} }
+func noRetry53(o *route53.Options) { o.Retryer = closedConnRetryer() }
+func noRetryEC2(o *ec2.Options)    { o.Retryer = closedConnRetryer() }
+
+// closedConnRetryer retries nothing the peer answers, only a connection
+// the client closed under its own feet: the SDK closes a request's body as
+// soon as the response arrives, racing net/http's final read of that body,
+// and a loopback peer answers fast enough to lose that race now and then
+// (aws-sdk-go-v2 issues 1825 and 2737). The SDK's default retryer retries
+// that error too.
+func closedConnRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		o.RateLimiter = ratelimit.None
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			if errors.Is(err, net.ErrClosed) {
+				return aws.TrueTernary
+			}
+			return aws.FalseTernary
+		})}
+	})
+}
 
 // code is the API error code of err, "" for none.
 func code(err error) string {

@@ -123,11 +123,12 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	body := append([]byte(xml.Header), out...)
 	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("X-Amzn-Requestid", newRequestID())
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(xml.Header))
-	_, _ = w.Write(out)
+	_, _ = w.Write(body)
 }
 
 func newRequestID() string {
