@@ -185,7 +185,7 @@ func sourceOf(top config.Source, local config.Local) string {
 // checks what it refers to against cfg.
 func checkTemplates(g *Globals, cfg *config.Config, cfgName string) config.Problems {
 	var problems config.Problems
-	roles := cfg.Peers.RoleNames()
+	roles := cfg.Peers.AllRoleNames()
 	for i, t := range cfg.Templates {
 		key := fmt.Sprintf("templates[%d]", i)
 		if t.Source == "" {

@@ -33,6 +33,9 @@ type Peers struct {
 	MaxAddresses int                 `toml:"max_addresses"`
 	AllowEmpty   bool                `toml:"allow_empty"`
 	Roles        map[string][]string `toml:"roles"`
+	// Discover holds the roles whose members are found by EC2 tags or a
+	// DNS role record (discover.go).
+	Discover map[string]Discover `toml:"discover"`
 }
 
 // NameserverAddr returns Nameserver with the default port added.
@@ -90,6 +93,7 @@ func (s *Peers) validate(v *validator) {
 			v.errorf("peers.nameserver", "%q is not an address such as \"10.0.0.2\" or \"10.0.0.2:53\"", s.Nameserver)
 		}
 	}
+	s.validateDiscover(v)
 	for _, role := range s.RoleNames() {
 		members := s.Roles[role]
 		p := fmt.Sprintf("peers.roles.%s", role)

@@ -47,6 +47,10 @@ type Facts struct {
 	Source string `json:"source"`
 	// Degraded explains why the facts may be out of date; empty when fresh.
 	Degraded string `json:"degraded,omitempty"`
+	// MetadataEndpoint is the metadata service these facts came from, so
+	// that other clients (the AWS SDK's instance-role credentials) ask the
+	// same one. Not saved: it describes this run, not the instance.
+	MetadataEndpoint string `json:"-"`
 	// Warnings are doubts that did not stop the gathering (local-ipv4 on
 	// no interface, an answer that was not a valid value).
 	Warnings []string `json:"warnings,omitempty"`

@@ -150,6 +150,9 @@ func (m *Metadata) Facts(ctx context.Context, cfg config.IMDS) (*Facts, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	f, err := Gather(ctx, c, gopt)
+	if f != nil {
+		f.MetadataEndpoint = c.Endpoint()
+	}
 	if err != nil || f.Source != SourceIMDS {
 		m.dropPrefetch() // facts from the cache come with cached user-data
 	}

@@ -50,7 +50,7 @@ func SharedPeers() func(ctx context.Context, env *step.Env) (*peers.Set, error) 
 
 func lazyPeers(env *step.Env) func(context.Context) (*peers.Set, error) {
 	return peers.Lazy(peers.Input{
-		Config: env.Config, Facts: env.Facts, State: env.State, Clock: env.Clock,
+		Config: env.Config, Facts: env.Facts, State: env.State, Clock: env.Clock, Force: env.Force,
 		Fallback: func() (map[string][]netip.Addr, time.Time) {
 			// Only a fallback: a hosts file that cannot be resolved or
 			// read (an untrusted link) gives none.

@@ -15,6 +15,19 @@ type memory struct {
 	Hosts map[string]known `json:"hosts"`
 	// Roles is each role's size at the last write, for the shrink check.
 	Roles map[string]int `json:"roles"`
+	// Discovered is, per discovered role, its last members and whether
+	// its source is failing or denied.
+	Discovered map[string]discovered `json:"discovered,omitempty"`
+}
+
+type discovered struct {
+	Members []Member `json:"members"`
+	// FailingSince is set while the source does not answer.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	// Denied is the source's denial, for the role's configuration Key:
+	// it is not asked again until that changes or run --force.
+	Denied string `json:"denied,omitempty"`
+	Key    string `json:"key,omitempty"`
 }
 
 type known struct {
@@ -24,7 +37,7 @@ type known struct {
 }
 
 func loadMemory(store *state.Store) (memory, error) {
-	m := memory{Hosts: map[string]known{}, Roles: map[string]int{}}
+	m := memory{Hosts: map[string]known{}, Roles: map[string]int{}, Discovered: map[string]discovered{}}
 	if store == nil {
 		return m, nil
 	}
@@ -36,6 +49,9 @@ func loadMemory(store *state.Store) (memory, error) {
 	}
 	if m.Roles == nil {
 		m.Roles = map[string]int{}
+	}
+	if m.Discovered == nil {
+		m.Discovered = map[string]discovered{}
 	}
 	return m, nil
 }

@@ -38,6 +38,7 @@ const (
 	FromDNS   Source = "dns"
 	FromSelf  Source = "self"  // one of this instance's own names
 	FromStale Source = "stale" // last known address; the name no longer resolves
+	FromEC2   Source = "ec2"   // found by its tags (DescribeInstances)
 )
 
 // Host is one name and its addresses, IPv4 first.
@@ -50,6 +51,9 @@ type Host struct {
 	FailingSince time.Time
 	// Problem says why a stale or missing host did not resolve.
 	Problem string
+	// InstanceID and Tags are the member's, for roles found by EC2 tags.
+	InstanceID string
+	Tags       map[string]string
 }
 
 // Set is the outcome of one resolution.
@@ -69,6 +73,9 @@ type Set struct {
 	Warnings []string
 	// Refusals say why files built from this set must not be written.
 	Refusals []string
+	// RoleProblems are one line per discovered role whose source did not
+	// answer: kept at its last known members, or empty.
+	RoleProblems []string
 
 	now        time.Time
 	mem        memory
@@ -79,6 +86,9 @@ type Set struct {
 	// (hosts, render) share this set.
 	remember    sync.Once
 	rememberErr error
+	// disc is what to remember of each discovered role.
+	disc      map[string]discovered
+	roleEmpty map[string]string // why a discovered role has no member
 }
 
 // Refused returns an error naming every reason the set must not be
@@ -93,7 +103,7 @@ func (s *Set) Refused() error {
 // Degraded lists the conditions monitoring should see: stale and missing
 // peers.
 func (s *Set) Degraded() []string {
-	var out []string
+	out := slices.Clone(s.RoleProblems)
 	for _, h := range s.Stale {
 		out = append(out, fmt.Sprintf("peer %s (role %s) is stale: kept at its last known %s, not resolving for %s (since %s): %s", h.Name, h.Role, joinAddrs(h.Addrs), age(s.now, h.FailingSince), h.FailingSince.UTC().Format(time.RFC3339), h.Problem))
 	}
@@ -105,6 +115,9 @@ func (s *Set) Degraded() []string {
 
 // Describe writes the stale and missing peers and any refusal, for plan.
 func (s *Set) Describe(w io.Writer) {
+	for _, p := range s.RoleProblems {
+		fmt.Fprintf(w, "  %s\n", p)
+	}
 	for _, h := range s.Stale {
 		fmt.Fprintf(w, "  stale peer %s (role %s): kept at %s, not resolving for %s (%s)\n", h.Name, h.Role, joinAddrs(h.Addrs), age(s.now, h.FailingSince), h.Problem)
 	}
@@ -124,6 +137,10 @@ type Input struct {
 	Clock  clock.Clock
 	// Resolver overrides the one chosen from the config (tests).
 	Resolver Resolver
+	// Sources overrides the source of discovered roles by role (tests).
+	Sources map[string]RoleSource
+	// Force asks a source again that denied access in an earlier run.
+	Force bool
 	// Fallback returns the addresses the hosts file currently holds for
 	// managed names, and when it was written; used for names the state does
 	// not know (a lost or foreign state directory).
@@ -147,7 +164,8 @@ func Lazy(in Input) func(context.Context) (*Set, error) {
 func Resolve(ctx context.Context, in Input) (*Set, error) {
 	cfg := in.Config.Peers
 	now := in.Clock.Now()
-	set := &Set{Roles: map[string][]Host{}, now: now, roles: map[string]int{}, configured: map[string]bool{}, maxAddrs: cfg.MaxAddresses}
+	set := &Set{Roles: map[string][]Host{}, now: now, roles: map[string]int{}, configured: map[string]bool{}, maxAddrs: cfg.MaxAddresses,
+		disc: map[string]discovered{}, roleEmpty: map[string]string{}}
 	mem, err := loadMemory(in.State)
 	if err != nil {
 		return nil, err
@@ -192,8 +210,11 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 
 	var names []string
 	for _, role := range cfg.RoleNames() {
-		for _, n := range cfg.Roles[role] {
-			n = normalize(n)
+		// A listed role's members are names without addresses: each is
+		// looked up on its own, and goes stale on its own.
+		members, _ := Static(cfg.Roles[role]).Members(ctx)
+		for _, m := range members {
+			n := m.Name
 			set.configured[n] = true
 			if _, self := own[n]; !self && !slices.Contains(names, n) {
 				names = append(names, n)
@@ -218,8 +239,9 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 		// Every configured role is present, empty or not, so templates
 		// can tell "no peers" from "no such role".
 		set.Roles[role] = []Host{}
-		for _, raw := range cfg.Roles[role] {
-			name := normalize(raw)
+		members, _ := Static(cfg.Roles[role]).Members(ctx)
+		for _, m := range members {
+			name := m.Name
 			h := Host{Name: name, Role: role}
 			if addrs, ok := own[name]; ok {
 				h.Addrs, h.Source = addrs, FromSelf
@@ -249,6 +271,9 @@ func Resolve(ctx context.Context, in Input) (*Set, error) {
 			set.keepOrDrop(h, problem, cfg.StaleAfter.Duration)
 		}
 		set.roles[role] = len(set.Roles[role])
+	}
+	if err := set.discover(ctx, in, res); err != nil {
+		return nil, err
 	}
 	set.guard(cfg)
 	return set, nil
@@ -303,7 +328,7 @@ func (s *Set) guard(cfg config.Peers) {
 	if cfg.AllowEmpty {
 		return
 	}
-	for _, role := range cfg.RoleNames() {
+	for _, role := range cfg.AllRoleNames() {
 		n, prev := s.roles[role], s.mem.Roles[role]
 		switch {
 		case n == 0:
@@ -320,6 +345,9 @@ func (s *Set) missingIn(role string) string {
 		if h.Role == role {
 			parts = append(parts, h.Name+": "+h.Problem)
 		}
+	}
+	if why := s.roleEmpty[role]; why != "" {
+		parts = append(parts, why)
 	}
 	if len(parts) == 0 {
 		return "no peers configured"
@@ -341,7 +369,15 @@ func (s *Set) Remember(store *state.Store) error {
 }
 
 func (s *Set) save(store *state.Store) error {
-	mem := memory{Hosts: map[string]known{}, Roles: map[string]int{}}
+	mem := memory{Hosts: map[string]known{}, Roles: map[string]int{}, Discovered: map[string]discovered{}}
+	for role, d := range s.disc {
+		if len(s.Refusals) > 0 {
+			// A refused answer is not learnt: the last accepted members
+			// stay what an outage falls back to.
+			d.Members = s.mem.Discovered[role].Members
+		}
+		mem.Discovered[role] = d
+	}
 	for name, k := range s.mem.Hosts {
 		// Forget peers no longer configured and those dropped as stale.
 		if s.configured[name] && (k.FailingSince == nil || !s.isMissing(name)) {
