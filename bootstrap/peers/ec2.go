@@ -45,6 +45,8 @@ type EC2 struct {
 	Region string
 	// Timeout bounds each call.
 	Timeout time.Duration
+	// PageSize is MaxResults (5 to 1000; 0 means 1000).
+	PageSize int32
 }
 
 // NewEC2Client makes the EC2 client of a role: region, credentials from
@@ -99,13 +101,17 @@ func EC2Filters(d config.Discover, asg string) ([]ec2types.Filter, error) {
 func (s EC2) Members(ctx context.Context) ([]Member, error) {
 	var out []Member
 	var token *string
+	size := s.PageSize
+	if size == 0 {
+		size = 1000
+	}
 	for page := 0; ; page++ {
 		if page == maxPages {
 			return nil, fmt.Errorf("ec2 DescribeInstances: more than %d pages", maxPages)
 		}
 		cctx, cancel := context.WithTimeout(ctx, s.Timeout)
 		resp, err := s.Client.DescribeInstances(cctx, &ec2.DescribeInstancesInput{
-			Filters: s.Filters, NextToken: token, MaxResults: aws.Int32(1000),
+			Filters: s.Filters, NextToken: token, MaxResults: aws.Int32(size),
 		})
 		cancel()
 		if err != nil {
