@@ -34,13 +34,21 @@ func (Step) Name() string { return "hosts" }
 // fallback for peers the state does not know; later calls for the same env
 // return the same set.
 func SharedPeers() func(ctx context.Context, env *step.Env) (*peers.Set, error) {
+	// A run hands each step its own copy of the env (with the step's
+	// logger), so a run is known by what the copies share: the loaded
+	// configuration, facts and state.
+	type runKey struct {
+		cfg   any
+		facts any
+		state any
+	}
 	var mu sync.Mutex
-	var last *step.Env
+	var last runKey
 	var get func(context.Context) (*peers.Set, error)
 	return func(ctx context.Context, env *step.Env) (*peers.Set, error) {
 		mu.Lock()
-		if env != last {
-			last, get = env, lazyPeers(env)
+		if k := (runKey{env.Config, env.Facts, env.State}); k != last || get == nil {
+			last, get = k, lazyPeers(env)
 		}
 		g := get
 		mu.Unlock()

@@ -317,7 +317,15 @@ func TestSharedPeersResolveOncePerRun(t *testing.T) {
 	if a != b {
 		t.Errorf("two resolutions for one run")
 	}
+	// Each step of a run gets its own copy of the env: still one run.
+	stepCopy := *env
+	if c, _ := src(context.Background(), &stepCopy); c != a {
+		t.Errorf("a step's copy of the run's env resolved again")
+	}
+	// The next run loads its configuration anew.
 	next := *env
+	cfg := *env.Config
+	next.Config = &cfg
 	c, _ := src(context.Background(), &next)
 	if c == a {
 		t.Errorf("the next run got the previous run's set")

@@ -67,6 +67,9 @@ type Peer struct {
 	IPv6  string   `json:"ipv6,omitempty"` // "" when it has none
 	Addrs []string `json:"addrs"`          // all, IPv4 first
 	Stale bool     `json:"stale"`          // kept at its last known address
+	// InstanceID and Tags are set for members of roles found by EC2 tags.
+	InstanceID string            `json:"instance_id,omitempty"`
+	Tags       map[string]string `json:"tags,omitempty"`
 }
 
 // NewData assembles the template data.
@@ -113,7 +116,7 @@ func addr(a netip.Addr) string {
 }
 
 func peerOf(h peers.Host) Peer {
-	p := Peer{Name: h.Name, Role: h.Role, Stale: h.Source == peers.FromStale}
+	p := Peer{Name: h.Name, Role: h.Role, Stale: h.Source == peers.FromStale, InstanceID: h.InstanceID, Tags: h.Tags}
 	for _, a := range h.Addrs {
 		s := a.String()
 		p.Addrs = append(p.Addrs, s)
