@@ -248,6 +248,7 @@ func simulate(ctx context.Context, n int, dir string) (Result, error) {
 func main() {
 	sizes := flag.String("n", "10,100,1000", "fleet sizes")
 	out := flag.String("json", "", "write the results here")
+	discover := flag.Bool("discover", false, "simulate peer discovery by EC2 tags instead (DescribeInstances against the AWS API test peer)")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "ec2boot-fleet-")
 	if err != nil {
@@ -255,7 +256,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	var all []Result
 	for _, f := range strings.Split(*sizes, ",") {
@@ -264,12 +265,25 @@ func main() {
 			fmt.Fprintf(os.Stderr, "fleet: bad size %q\n", f)
 			os.Exit(1)
 		}
+		if *discover {
+			r, err := simulateDiscovery(ctx, n, filepath.Join(dir, fmt.Sprint(n)))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "fleet: discovery N=%d: %v\n", n, err)
+				os.Exit(1)
+			}
+			fmt.Print(DiscoverTable([]DiscoverResult{r}))
+			fmt.Printf("\nN = %d: every instance sees the group %d timer period(s) after the replacement, %d after the scale-out\n\n", n, r.SettleReplace, r.SettleScaleOut)
+			continue
+		}
 		r, err := simulate(ctx, n, filepath.Join(dir, fmt.Sprint(n)))
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "fleet: N=%d: %v\n", n, err)
 			os.Exit(1)
 		}
 		all = append(all, r)
+	}
+	if *discover {
+		return
 	}
 	fmt.Print(Table(all))
 	if *out != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	fleetnames "github.com/ec2boot/ec2boot/bootstrap/names"
@@ -57,6 +58,9 @@ type EC2 struct {
 func NewEC2Client(ctx context.Context, region, imdsEndpoint string) (*ec2.Client, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(region),
+		// The SDK would print its own warnings on stderr, outside the
+		// run's log; every error it has reaches the run as an error.
+		awsconfig.WithLogger(logging.Nop{}),
 		// A throttled or failing call is retried a little, within the
 		// call's deadline; the next timer run is the real retry.
 		awsconfig.WithRetryer(func() aws.Retryer {

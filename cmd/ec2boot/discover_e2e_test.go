@@ -143,6 +143,9 @@ func TestDiscoverByTagEndToEnd(t *testing.T) {
 		if r.code != wantCode {
 			t.Fatalf("instance %d: run exit %d, want %d\n%s", i+1, r.code, wantCode, r.stderr)
 		}
+		if strings.Contains(r.stderr, "SDK ") {
+			t.Errorf("the AWS SDK logged outside the run's log:\n%s", r.stderr)
+		}
 		return r
 	}
 	check := func(step string, i int, members ...int) {
