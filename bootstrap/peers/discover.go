@@ -129,7 +129,7 @@ func (s *Set) source(ctx context.Context, in Input, res Resolver, role string, d
 		if err != nil {
 			return nil, err
 		}
-		return EC2{Client: client, Filters: filters, Addresses: d.AddressKinds(), Name: tmpl, Region: region, Timeout: ec2Timeout(timeout)}, nil
+		return EC2{Describe: client.DescribeInstances, Filters: filters, Addresses: d.AddressKinds(), Name: tmpl, Region: region, Timeout: ec2Timeout(timeout)}, nil
 	}
 	return nil, fmt.Errorf("unknown source %q", d.Source)
 }

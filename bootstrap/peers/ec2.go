@@ -27,17 +27,19 @@ const ASGTag = "aws:autoscaling:groupName"
 // each): an answer that never ends must not keep the run for ever.
 const maxPages = 50
 
-// DescribeInstancesAPI is the one EC2 call the ec2 source makes.
-type DescribeInstancesAPI interface {
-	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
-}
+// DescribeInstancesFunc is the one EC2 call the ec2 source makes, as a
+// method value (client.DescribeInstances) rather than an interface: a
+// client stored in an interface keeps every one of its several hundred
+// operations in the binary, because templates make the linker keep all
+// exported methods of such types.
+type DescribeInstancesFunc func(ctx context.Context, in *ec2.DescribeInstancesInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 
 // EC2 finds a role's members by their tags: running instances carrying
 // every tag of the role (and, with same_asg, this instance's Auto
 // Scaling group), page by page.
 type EC2 struct {
-	Client  DescribeInstancesAPI
-	Filters []ec2types.Filter
+	Describe DescribeInstancesFunc
+	Filters  []ec2types.Filter
 	// Addresses are the kinds each member gets (config AddressKinds).
 	Addresses []string
 	// Name is the role's name template; nil means the private DNS name.
@@ -114,7 +116,7 @@ func (s EC2) Members(ctx context.Context) ([]Member, error) {
 			return nil, fmt.Errorf("ec2 DescribeInstances: more than %d pages", maxPages)
 		}
 		cctx, cancel := context.WithTimeout(ctx, s.Timeout)
-		resp, err := s.Client.DescribeInstances(cctx, &ec2.DescribeInstancesInput{
+		resp, err := s.Describe(cctx, &ec2.DescribeInstancesInput{
 			Filters: s.Filters, NextToken: token, MaxResults: aws.Int32(size),
 		})
 		cancel()

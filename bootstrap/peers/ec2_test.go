@@ -134,7 +134,7 @@ func TestEC2Source(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := f.api.Count(awsapi.EC2, "DescribeInstances")
-			src := EC2{Client: client, Filters: filters, Addresses: tc.d.AddressKinds(), Name: tc.tmpl, Region: "us-east-1", Timeout: 10 * time.Second, PageSize: 5}
+			src := EC2{Describe: client.DescribeInstances, Filters: filters, Addresses: tc.d.AddressKinds(), Name: tc.tmpl, Region: "us-east-1", Timeout: 10 * time.Second, PageSize: 5}
 			ms, err := src.Members(ctxT(t))
 			if err != nil {
 				t.Fatal(err)
