@@ -121,6 +121,9 @@ func (s *Set) source(ctx context.Context, in Input, res Resolver, role string, d
 		if region == "" {
 			region = in.Facts.Region
 		}
+		if region == "" {
+			return nil, fmt.Errorf("no region: the instance's facts have none; set peers.discover.%s.region", role)
+		}
 		filters, err := EC2Filters(d, in.Facts.Tags[ASGTag])
 		if err != nil {
 			return nil, err
