@@ -249,7 +249,7 @@ func runSteps(ctx context.Context, opts Options, env *step.Env, rep *Report, nam
 			slog.Info().Msg(c)
 		}
 		sr.Duration = Millis(opts.Clock.Now().Sub(t0))
-		slog.Debug().Str("took", time.Duration(sr.Duration).String()).Str("status", sr.Status).Msg("step done")
+		slog.Debug().Str("took", time.Duration(sr.Duration).Round(100*time.Microsecond).String()).Str("status", sr.Status).Msg("step done")
 		rep.Steps = append(rep.Steps, sr)
 	}
 	return code
@@ -337,7 +337,7 @@ func logSummary(log zerolog.Logger, rep *Report) {
 		ev = ev.Str("disk", disk)
 	}
 	ev.Str("outcome", rep.Outcome).Int("exit_code", rep.ExitCode).Int("changes", changed).
-		Str("took", time.Duration(rep.Duration).String()).Msg(msg)
+		Str("took", time.Duration(rep.Duration).Round(100*time.Microsecond).String()).Msg(msg)
 }
 
 // diskSummary is "/ 20% used, /mnt 3% used", with inodes when they are the
