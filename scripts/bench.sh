@@ -5,9 +5,15 @@
 # network namespace of its own (tmpfs instance stores, loopback only), so it
 # never touches the machine's /etc/hosts, mounts or network.
 #
+# Before and after: the binary of the git revision BENCH_BASE (default
+# 505cc3a), built from that revision's own tree with its own Makefile, runs
+# the cold and no-change jobs and the start-up measurements interleaved with
+# the current binary, so that both see the same machine at the same moment.
+#
 # Environment: RUNS (default 11) runs per measurement, COMPARE_RUNS (15)
 # interleaved runs per client, PROFILE_RUNS (30) in-process runs under the
-# CPU profiler, BENCH_QUICK=1 for a smoke test (writes no document).
+# CPU profiler, BENCH_BASE (505cc3a) the reference revision, BENCH_QUICK=1
+# for a smoke test (writes no document).
 set -eu
 cd "$(dirname "$0")/.."
 OUT=bench/out
@@ -15,6 +21,7 @@ RUNS=${RUNS:-11}
 COMPARE_RUNS=${COMPARE_RUNS:-15}
 PROFILE_RUNS=${PROFILE_RUNS:-30}
 GO=${GO:-go}
+BENCH_BASE=${BENCH_BASE:-505cc3a}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: needs root (a private mount and network namespace); run: sudo make bench" >&2
@@ -47,6 +54,24 @@ mkdir -p "$OUT/bin"
 [ -x bin/ec2boot ] || CGO_ENABLED=0 $GO build -trimpath -tags "$TAGS" -ldflags "-s -w -X main.version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o bin/ec2boot ./cmd/ec2boot
 [ -x bin/ec2boot-testpeers ] || CGO_ENABLED=0 $GO build -trimpath -o bin/ec2boot-testpeers ./cmd/ec2boot-testpeers
 CGO_ENABLED=0 $GO build -o "$OUT/bin/bench-driver" ./bench/driver
+
+# The reference ("before"): BENCH_BASE's tree from this repository's
+# history, built by its own Makefile (its own tags and flags) in a temporary
+# directory that is removed on exit.
+BASE_REV=$(git rev-parse --short "$BENCH_BASE^{commit}") || {
+	echo "bench: BENCH_BASE=$BENCH_BASE is not a commit of this repository" >&2
+	exit 1
+}
+BASE_SRC=$(mktemp -d "${TMPDIR:-/tmp}/ec2boot-bench-base.XXXXXX")
+trap 'rm -rf "$BASE_SRC"' EXIT
+git archive "$BASE_REV" | tar -x -C "$BASE_SRC"
+echo "bench: building the reference binary of $BASE_REV"
+make -s -C "$BASE_SRC" build VERSION="$BASE_REV" GO="$GO" >"$OUT/base-build.log" 2>&1 || {
+	cat "$OUT/base-build.log" >&2
+	echo "bench: the reference revision $BASE_REV does not build" >&2
+	exit 1
+}
+BASE_TAGS=$(sed -n 's/^TAGS *:= *//p' "$BASE_SRC/Makefile")
 CGO_ENABLED=0 $GO build -o "$OUT/bin/bench-fleet" ./bench/fleet
 
 # Everything below runs in a network namespace that holds only loopback and
@@ -63,6 +88,7 @@ inns 300 "$OUT/bin/bench-fleet" -n 10,100,1000 -json "$OUT/fleet.json" >"$OUT/fl
 
 if [ "${BENCH_QUICK:-}" = 1 ]; then
 	inns 300 "$OUT/bin/bench-driver" -quick -doc "" -out "$OUT" -fleet "$OUT/fleet.json" \
+		-base "$BASE_SRC/bin/ec2boot" -base-src "$BASE_SRC" -base-rev "$BASE_REV" -base-tags "$BASE_TAGS" \
 		-ec2boot bin/ec2boot -testpeers bin/ec2boot-testpeers -aemm "$AEMM"
 	exit 0
 fi

@@ -60,6 +60,7 @@ func (r *results) markdown(profileTops []string, fleetTable string) string {
 	w("## Goals\n\n")
 	w("Stated by the product owners; a missed goal is reported here, not failed.\n\n")
 	w("%s\n", r.goalTable())
+	w("%s", r.beforeAfterSection())
 
 	w("## 1. The cold boot run, and 2. the no-change re-run\n\n")
 	w("The cold run is the whole boot job on a fresh root: instance facts from AWS's IMDS emulator (IMDSv2),\n")

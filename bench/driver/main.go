@@ -32,6 +32,8 @@ type options struct {
 	profileTop               string
 	tags                     string
 	gobench                  string
+	// The reference binary ("before"), its source tree, revision and tags.
+	base, baseSrc, baseRev, baseTags string
 }
 
 func main() {
@@ -49,6 +51,10 @@ func main() {
 	flag.StringVar(&o.profileTop, "profile-top", "", "comma-separated pprof -top outputs (cold, no-change) to include in the document")
 	flag.StringVar(&o.gobench, "gobench", "", "output of the Go benchmarks to include in the document")
 	flag.StringVar(&o.tags, "tags", "", "build tags of the release build (for the size breakdown)")
+	flag.StringVar(&o.base, "base", "", "the reference binary (before) measured against -ec2boot (empty: none)")
+	flag.StringVar(&o.baseSrc, "base-src", "", "the reference binary's source tree (for its size breakdown)")
+	flag.StringVar(&o.baseRev, "base-rev", "base", "the reference binary's revision, for the document")
+	flag.StringVar(&o.baseTags, "base-tags", "", "the reference binary's build tags")
 	flag.BoolVar(&o.quick, "quick", false, "fewer runs (a smoke test of the benchmark itself)")
 	flag.Parse()
 	o.latencies = []int{0, 1, 5}
@@ -65,7 +71,10 @@ func run(o options) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root (mounts in a private mount namespace)")
 	}
-	for _, p := range []*string{&o.ec2boot, &o.testpeers, &o.out, &o.src} {
+	for _, p := range []*string{&o.ec2boot, &o.testpeers, &o.out, &o.src, &o.base, &o.baseSrc} {
+		if *p == "" {
+			continue
+		}
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			return err
@@ -75,7 +84,7 @@ func run(o options) error {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
-	b := &bench{opt: o, res: &results{Started: time.Now().UTC(), LoadStart: loadAvg()}}
+	b := &bench{opt: o, res: &results{Started: time.Now().UTC(), LoadStart: loadAvg(), BaseRev: o.baseRev}}
 	defer b.close()
 	if o.profile > 0 {
 		if err := b.startPeers(); err != nil {
@@ -268,12 +277,17 @@ func (b *bench) setLatency(ms int) {
 
 // ec2bootRun measures one `ec2boot run` under root.
 func (b *bench) ec2bootRun(root string, extra ...string) (runRecord, error) {
+	return b.runBinary(b.opt.ec2boot, root, extra...)
+}
+
+// runBinary measures one `run` of the given ec2boot binary under root.
+func (b *bench) runBinary(bin, root string, extra ...string) (runRecord, error) {
 	if err := b.ensureAEMM(); err != nil {
 		return runRecord{}, err
 	}
 	before := snapshot(root)
 	b.resetCounters()
-	argv := append([]string{b.opt.ec2boot, "run", "--root", root, "--imds-endpoint", "http://" + b.imds.Addr,
+	argv := append([]string{bin, "run", "--root", root, "--imds-endpoint", "http://" + b.imds.Addr,
 		"--log-format", "json"}, extra...)
 	s, err := measure(argv, b.env, root, filepath.Join(b.opt.out, "ec2boot.log"))
 	if err != nil {

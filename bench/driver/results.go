@@ -34,6 +34,12 @@ type results struct {
 	ColdTrips         []string
 	BinaryBytes       int64
 	SizeByPackage     []pkgSize
+	// The reference binary ("before"): its revision, size, size by package
+	// and the package initialisers of both binaries.
+	BaseRev           string
+	BaseBinaryBytes   int64
+	BaseSizeByPackage []pkgSize
+	Inits             map[string]initSummary `json:",omitempty"`
 	SizeRefs          []pkgSize
 	Fleet             json.RawMessage `json:",omitempty"`
 	GoBench           string          `json:",omitempty"`
@@ -198,6 +204,9 @@ func (r *results) goals() []goal {
 		}
 	}
 	add("peak RSS under 12 MiB", peak < 12*1024, peak > 0, "highest of every ec2boot run: %s (%s)", mib(peak), where)
+	if _, ok := r.sum(basePrefix + "cold@0"); ok {
+		gs = append(gs, r.baseGoals()...)
+	}
 	return gs
 }
 
@@ -214,6 +223,10 @@ func (r *results) table() string {
 	b.WriteString(r.compareTable())
 	b.WriteString("\n")
 	b.WriteString(r.goalTable())
+	if t := r.beforeAfter(); t != "" {
+		b.WriteString("\n")
+		b.WriteString(t)
+	}
 	return b.String()
 }
 

@@ -37,7 +37,10 @@ func (b *bench) scratch(name string) string {
 // coldRuns: a fresh root and a provider whose DNS still holds the previous
 // instance's addresses, then the same run again with nothing changed; at
 // each latency. inadyn's forced update of the same two names runs before
-// each cold run (A/B interleaved), through the same provider proxy.
+// each cold run (A/B interleaved), through the same provider proxy. With a
+// reference binary, it does the same job in the same round, before the
+// current binary in even rounds and after it in odd ones: what a busy
+// moment of the machine costs falls on both.
 func (b *bench) coldRuns() error {
 	inadynDir, err := b.prepareInadyn()
 	if err != nil {
@@ -56,44 +59,58 @@ func (b *bench) coldRuns() error {
 				return err
 			}
 			b.res.addIf(i >= 0, "inadyn-forced@"+key, runRecord{Sample: s, Provider: b.provider.Requests()})
-			if err := b.restartProvider(staleSelf); err != nil {
-				return err
-			}
-			// Let the new provider settle and the proxies' idle sockets go,
-			// so that each cold run starts from the same state.
-			time.Sleep(300 * time.Millisecond)
-			root := b.scratch(fmt.Sprintf("cold-%d-%d", ms, i+1))
-			_ = removeRoot(root)
-			spec := rootSpec{config: expand(fullConfig, b.dns.Addr, b.provider.Addr, true),
-				relocate: true, dirs: true, templates: filepath.Join(b.opt.src, "templates")}
-			if err := makeRoot(root, spec); err != nil {
-				return err
-			}
-			cold, err := b.ec2bootRun(root)
-			if err != nil {
-				return err
-			}
-			if cold.Sample.RC != 0 {
-				return fmt.Errorf("cold run exited %d (see %s)", cold.Sample.RC, filepath.Join(b.opt.out, "ec2boot.log"))
-			}
-			cold.Steps = stepTimes(root)
-			b.res.addIf(i >= 0, "cold@"+key, cold)
-			if i == 0 && ms == b.opt.latencies[len(b.opt.latencies)-1] {
-				b.res.ColdTrips = tripsOf(b.tl.Trips())
-			}
-			again, err := b.ec2bootRun(root)
-			if err != nil {
-				return err
-			}
-			again.Steps = stepTimes(root)
-			b.res.addIf(i >= 0, "nochange@"+key, again)
-			if err := removeRoot(root); err != nil {
-				return err
+			for _, bin := range b.binaries(i + 1) {
+				if err := b.coldPair(bin.path, bin.prefix, i >= 0, ms, fmt.Sprintf("%d-%d", ms, i+1),
+					i == 0 && bin.prefix == "" && ms == b.opt.latencies[len(b.opt.latencies)-1]); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	b.setLatency(0)
 	return nil
+}
+
+// basePrefix marks the reference binary's records.
+const basePrefix = "base:"
+
+// coldPair is one cold run of bin on a fresh root and the no-change re-run
+// after it, recorded (when record) under prefix+"cold@L" and
+// prefix+"nochange@L".
+func (b *bench) coldPair(bin, prefix string, record bool, ms int, name string, keepTrips bool) error {
+	key := fmt.Sprintf("@%d", ms)
+	if err := b.restartProvider(staleSelf); err != nil {
+		return err
+	}
+	// Let the new provider settle and the proxies' idle sockets go, so that
+	// each cold run starts from the same state.
+	time.Sleep(300 * time.Millisecond)
+	root := b.scratch("cold-" + name)
+	_ = removeRoot(root)
+	spec := rootSpec{config: expand(fullConfig, b.dns.Addr, b.provider.Addr, true),
+		relocate: true, dirs: true, templates: filepath.Join(b.opt.src, "templates")}
+	if err := makeRoot(root, spec); err != nil {
+		return err
+	}
+	cold, err := b.runBinary(bin, root)
+	if err != nil {
+		return err
+	}
+	if cold.Sample.RC != 0 {
+		return fmt.Errorf("%s: cold run exited %d (see %s)", bin, cold.Sample.RC, filepath.Join(b.opt.out, "ec2boot.log"))
+	}
+	cold.Steps = stepTimes(root)
+	b.res.addIf(record, prefix+"cold"+key, cold)
+	if keepTrips {
+		b.res.ColdTrips = tripsOf(b.tl.Trips())
+	}
+	again, err := b.runBinary(bin, root)
+	if err != nil {
+		return err
+	}
+	again.Steps = stepTimes(root)
+	b.res.addIf(record, prefix+"nochange"+key, again)
+	return removeRoot(root)
 }
 
 func tripsOf(ts []latency.Trip) []string {
@@ -395,14 +412,33 @@ func (b *bench) notEC2() error {
 	}
 	defer removeRoot(root)
 	for i := 0; i < b.opt.runs; i++ {
-		s, err := measure([]string{b.opt.ec2boot, "run", "--root", root, "--log-format", "json"},
-			b.env, root, filepath.Join(b.opt.out, "ec2boot-notec2.log"))
-		if err != nil {
-			return err
+		for _, bin := range b.binaries(i) {
+			s, err := measure([]string{bin.path, "run", "--root", root, "--log-format", "json"},
+				b.env, root, filepath.Join(b.opt.out, "ec2boot-notec2.log"))
+			if err != nil {
+				return err
+			}
+			b.res.add(bin.prefix+"not-ec2", runRecord{Sample: s})
 		}
-		b.res.add("not-ec2", runRecord{Sample: s})
 	}
 	return nil
+}
+
+// ec2bootBinary is a binary under test and the prefix of its records.
+type ec2bootBinary struct{ path, prefix string }
+
+// binaries are the current binary and, when given, the reference one, in
+// the order of round i: alternating, so that neither always goes first.
+func (b *bench) binaries(i int) []ec2bootBinary {
+	bins := []ec2bootBinary{{b.opt.ec2boot, ""}}
+	if b.opt.base == "" {
+		return bins
+	}
+	bins = append(bins, ec2bootBinary{b.opt.base, basePrefix})
+	if i%2 != 0 {
+		bins[0], bins[1] = bins[1], bins[0]
+	}
+	return bins
 }
 
 // startup measures `ec2boot version` and the binary's size, with a
@@ -414,25 +450,37 @@ func (b *bench) startup() error {
 			return err
 		}
 		b.res.add("true", runRecord{Sample: s})
-		s, err = measure([]string{b.opt.ec2boot, "version"}, b.env, b.opt.out, filepath.Join(b.opt.out, "version.log"))
-		if err != nil {
-			return err
+		for _, bin := range b.binaries(i) {
+			s, err = measure([]string{bin.path, "version"}, b.env, b.opt.out, filepath.Join(b.opt.out, "version.log"))
+			if err != nil {
+				return err
+			}
+			b.res.add(bin.prefix+"version", runRecord{Sample: s})
 		}
-		b.res.add("version", runRecord{Sample: s})
+	}
+	if err := b.initTraces(3 * b.opt.runs); err != nil {
+		return err
 	}
 	st, err := os.Stat(b.opt.ec2boot)
 	if err != nil {
 		return err
 	}
 	b.res.BinaryBytes = st.Size()
-	full := filepath.Join(b.opt.out, "ec2boot.unstripped")
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", b.opt.tags, "-o", full, "./cmd/ec2boot")
-	cmd.Dir, cmd.Env = b.opt.src, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.res.Notes = append(b.res.Notes, fmt.Sprintf("size breakdown skipped: go build: %v: %s", err, tail(string(out), 300)))
-		return nil
+	if b.opt.base != "" {
+		st, err := os.Stat(b.opt.base)
+		if err != nil {
+			return err
+		}
+		b.res.BaseBinaryBytes = st.Size()
+		if b.opt.baseSrc != "" {
+			if sizes, err := unstrippedSizes(b.opt.baseSrc, b.opt.baseTags, filepath.Join(b.opt.out, "ec2boot-base.unstripped")); err != nil {
+				b.res.Notes = append(b.res.Notes, fmt.Sprintf("the reference's size breakdown skipped: %v", err))
+			} else {
+				b.res.BaseSizeByPackage = sizes
+			}
+		}
 	}
-	sizes, err := sizeByPackage(full)
+	sizes, err := unstrippedSizes(b.opt.src, b.opt.tags, filepath.Join(b.opt.out, "ec2boot.unstripped"))
 	if err != nil {
 		b.res.Notes = append(b.res.Notes, fmt.Sprintf("size breakdown skipped: %v", err))
 		return nil
@@ -445,6 +493,17 @@ func (b *bench) startup() error {
 	}
 	b.res.SizeRefs = refs
 	return nil
+}
+
+// unstrippedSizes builds ./cmd/ec2boot of the tree src with the given tags
+// and without stripping, and returns its size by package group.
+func unstrippedSizes(src, tags, out string) ([]pkgSize, error) {
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", tags, "-o", out, "./cmd/ec2boot")
+	cmd.Dir, cmd.Env = src, append(os.Environ(), "CGO_ENABLED=0")
+	if o, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build: %v: %s", err, tail(string(o), 300))
+	}
+	return sizeByPackage(out)
 }
 
 // sizeByPackage sums the sizes of the symbols that occupy the file (text,

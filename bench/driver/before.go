@@ -1,0 +1,420 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// pkgInit is one package initialiser as GODEBUG=inittrace=1 reports it.
+type pkgInit struct {
+	Package string
+	Clock   time.Duration
+	Bytes   int64
+	Allocs  int64
+}
+
+// parseInitTrace reads the runtime's inittrace lines ("init net/netip @0.81
+// ms, 0.012 ms clock, 744 bytes, 18 allocs") from a program's stderr and
+// ignores every other line.
+func parseInitTrace(stderr []byte) []pkgInit {
+	var out []pkgInit
+	for _, l := range strings.Split(string(stderr), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 11 || f[0] != "init" || !strings.HasPrefix(f[2], "@") || f[6] != "clock," ||
+			f[8] != "bytes," || f[10] != "allocs" {
+			continue
+		}
+		clock, err1 := strconv.ParseFloat(f[4], 64)
+		bytes, err2 := strconv.ParseInt(f[7], 10, 64)
+		allocs, err3 := strconv.ParseInt(f[9], 10, 64)
+		// NaN and infinities parse as floats; an initialiser takes well under an hour.
+		if err1 != nil || err2 != nil || err3 != nil || !(clock >= 0 && clock < 3.6e6) || bytes < 0 || allocs < 0 {
+			continue
+		}
+		out = append(out, pkgInit{Package: f[1], Clock: time.Duration(clock * float64(time.Millisecond)),
+			Bytes: bytes, Allocs: allocs})
+	}
+	return out
+}
+
+// initSummary is the medians over several runs of one binary's package
+// initialisers: in all, and per module.
+type initSummary struct {
+	Runs     int
+	Count    int
+	Clock    time.Duration
+	Bytes    int64
+	ByModule []moduleInit
+}
+
+// moduleInit is the initialisers of one module (a third-party module, or a
+// top directory of the standard library), medians over the runs.
+type moduleInit struct {
+	Module string
+	Count  int
+	Clock  time.Duration
+	Bytes  int64
+}
+
+func summariseInits(runs [][]pkgInit) initSummary {
+	s := initSummary{Runs: len(runs)}
+	var clocks, bytes, counts []int64
+	modClock := map[string][]int64{}
+	modBytes := map[string]int64{}
+	modCount := map[string]int{}
+	for _, r := range runs {
+		var c, b int64
+		perMod := map[string]int64{}
+		n := map[string]int{}
+		for _, p := range r {
+			c += int64(p.Clock)
+			b += p.Bytes
+			m := moduleOf(p.Package)
+			perMod[m] += int64(p.Clock)
+			n[m]++
+			modBytes[m] = max(modBytes[m], p.Bytes)
+		}
+		for m, v := range perMod {
+			modClock[m] = append(modClock[m], v)
+			modCount[m] = max(modCount[m], n[m])
+		}
+		clocks, bytes, counts = append(clocks, c), append(bytes, b), append(counts, int64(len(r)))
+	}
+	s.Clock, s.Bytes, s.Count = time.Duration(median(clocks)), median(bytes), int(median(counts))
+	for m, v := range modClock {
+		// A module missing from some runs counts zero there.
+		for len(v) < len(runs) {
+			v = append(v, 0)
+		}
+		s.ByModule = append(s.ByModule, moduleInit{Module: m, Count: modCount[m], Clock: time.Duration(median(v)), Bytes: modBytes[m]})
+	}
+	sort.Slice(s.ByModule, func(i, j int) bool {
+		if s.ByModule[i].Clock != s.ByModule[j].Clock {
+			return s.ByModule[i].Clock > s.ByModule[j].Clock
+		}
+		return s.ByModule[i].Module < s.ByModule[j].Module
+	})
+	return s
+}
+
+// moduleOf folds a package path to its module (host/owner/repo, or the
+// first two elements of a gopkg.in-style path) or, in the standard
+// library, its top directory; vendored copies count with the standard
+// library.
+func moduleOf(pkg string) string {
+	if strings.HasPrefix(pkg, "github.com/ec2boot/ec2boot/") {
+		return "ec2boot's own packages"
+	}
+	first, _, _ := strings.Cut(pkg, "/")
+	if !strings.Contains(first, ".") {
+		return first
+	}
+	parts := strings.Split(pkg, "/")
+	switch {
+	case first == "github.com" && len(parts) >= 3:
+		return strings.Join(parts[:3], "/")
+	case len(parts) >= 2:
+		return strings.Join(parts[:2], "/")
+	}
+	return pkg
+}
+
+// initTraces runs `version` of each binary n times with GODEBUG=inittrace=1.
+func (b *bench) initTraces(n int) error {
+	traces := map[string][][]pkgInit{}
+	env := append(append([]string(nil), b.env...), "GODEBUG=inittrace=1")
+	for i := 0; i < n; i++ {
+		for _, bin := range b.binaries(i) {
+			var stderr bytes.Buffer
+			cmd := exec.Command(bin.path, "version")
+			cmd.Env, cmd.Stderr = env, &stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("%s version with inittrace: %w", bin.path, err)
+			}
+			p := parseInitTrace(stderr.Bytes())
+			if len(p) == 0 {
+				return fmt.Errorf("%s version: no inittrace lines on stderr", bin.path)
+			}
+			traces[bin.prefix] = append(traces[bin.prefix], p)
+		}
+	}
+	b.res.Inits = map[string]initSummary{}
+	for k, v := range traces {
+		b.res.Inits[k] = summariseInits(v)
+	}
+	return nil
+}
+
+// pairedRatio is the median, over the rounds, of after/before within each
+// round (the two binaries ran back to back), and the middle half of those
+// ratios: the comparison machine drift cancels out of.
+func pairedRatio(after, before []runRecord, fig func(sample) float64) (med, lo, hi float64, ok bool) {
+	n := min(len(after), len(before))
+	var rs []float64
+	for i := 0; i < n; i++ {
+		if d := fig(before[i].Sample); d > 0 {
+			rs = append(rs, fig(after[i].Sample)/d)
+		}
+	}
+	if len(rs) == 0 {
+		return 0, 0, 0, false
+	}
+	sort.Float64s(rs)
+	q := func(p float64) float64 { return rs[int(p*float64(len(rs)-1)+0.5)] }
+	return q(0.5), q(0.25), q(0.75), true
+}
+
+func wallOf(s sample) float64 { return float64(s.Wall) }
+func cpuOf(s sample) float64  { return float64(s.CPU) }
+
+// withinBase is how much slower than the reference a run may be.
+const withinBase = 1.10
+
+// baseGoals are the goals against the reference binary: the cold run and
+// the no-change re-run (0 ms added latency, where the program's own cost
+// is all there is) within 10% of it.
+func (r *results) baseGoals() []goal {
+	var gs []goal
+	for _, k := range []struct{ key, what string }{{"cold@0", "cold run"}, {"nochange@0", "no-change re-run"}} {
+		med, lo, hi, ok := pairedRatio(r.Runs[k.key], r.Runs[basePrefix+k.key], wallOf)
+		a, _ := r.sum(k.key)
+		bs, _ := r.sum(basePrefix + k.key)
+		gs = append(gs, goal{
+			What:  fmt.Sprintf("%s within 10%% of %s's (0 ms latency)", k.what, r.BaseRev),
+			Met:   ok && med <= withinBase,
+			Known: ok,
+			Measured: fmt.Sprintf("%s vs %s: %s (paired median of %d rounds; middle half %.2fx-%.2fx)",
+				ms(a.Wall), ms(bs.Wall), pct(med), min(a.N, bs.N), lo, hi),
+		})
+	}
+	return gs
+}
+
+// pct is a ratio as a signed percentage.
+func pct(ratio float64) string { return fmt.Sprintf("%+.1f%%", (ratio-1)*100) }
+
+// beforeAfter is section 0: the reference binary against the current one.
+func (r *results) beforeAfter() string {
+	if _, ok := r.sum(basePrefix + "cold@0"); !ok {
+		return ""
+	}
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	after := r.Machine.Versions["ec2boot"]
+	w("| figure | before (`%s`) | after (`%s`) | after vs before | goal |\n|---|---|---|---|---|\n", r.BaseRev, after)
+	goalOf := map[string]goal{}
+	for i, g := range r.baseGoals() {
+		goalOf[[]string{"cold@0", "nochange@0"}[i]] = g
+	}
+	verdict := func(g goal, ok bool) string {
+		switch {
+		case !ok:
+			return "–"
+		case !g.Known:
+			return "not measured"
+		case g.Met:
+			return "within 10%: met"
+		}
+		return "within 10%: **missed**"
+	}
+	rows := []struct{ key, label string }{
+		{"cold@0", "cold boot run, 0 ms"}, {"cold@1", "cold boot run, 1 ms"}, {"cold@5", "cold boot run, 5 ms"},
+		{"nochange@0", "no-change re-run, 0 ms"}, {"nochange@1", "no-change re-run, 1 ms"}, {"nochange@5", "no-change re-run, 5 ms"},
+	}
+	for _, row := range rows {
+		a, ok1 := r.sum(row.key)
+		bs, ok2 := r.sum(basePrefix + row.key)
+		if !ok1 || !ok2 {
+			continue
+		}
+		med, _, _, _ := pairedRatio(r.Runs[row.key], r.Runs[basePrefix+row.key], wallOf)
+		g, ok := goalOf[row.key]
+		w("| %s: wall | %s | %s | %s | %s |\n", row.label, ms(bs.Wall), ms(a.Wall), pct(med), verdict(g, ok))
+	}
+	for _, k := range []struct{ key, label string }{{"cold@0", "cold boot run, 0 ms: CPU"}, {"nochange@0", "no-change re-run, 0 ms: CPU"}} {
+		a, _ := r.sum(k.key)
+		bs, _ := r.sum(basePrefix + k.key)
+		med, _, _, _ := pairedRatio(r.Runs[k.key], r.Runs[basePrefix+k.key], cpuOf)
+		w("| %s | %s | %s | %s | – |\n", k.label, ms(bs.CPU), ms(a.CPU), pct(med))
+	}
+	peak := func(prefix, kind string) int64 {
+		var p int64
+		for _, l := range []int{0, 1, 5} {
+			for _, x := range r.Runs[fmt.Sprintf("%s%s@%d", prefix, kind, l)] {
+				p = max(p, x.Sample.MaxRSSKiB)
+			}
+		}
+		return p
+	}
+	for _, k := range []struct{ kind, label string }{{"cold", "cold boot run"}, {"nochange", "no-change re-run"}} {
+		a, bs := peak("", k.kind), peak(basePrefix, k.kind)
+		res := "under 12 MiB: met"
+		if a >= 12*1024 {
+			res = "under 12 MiB: **missed**"
+		}
+		w("| %s: peak RSS, highest of all runs | %s | %s | %+.1f MiB | %s |\n", k.label, mib(bs), mib(a), float64(a-bs)/1024, res)
+	}
+	v, bv := r.get("version"), r.get(basePrefix+"version")
+	vm, _, _, _ := pairedRatio(r.Runs["version"], r.Runs[basePrefix+"version"], wallOf)
+	w("| `ec2boot version`: wall | %s | %s | %s | – (a figure) |\n", ms(bv.Wall), ms(v.Wall), pct(vm))
+	w("| `ec2boot version`: peak RSS | %s | %s | %+.1f MiB | – |\n", mib(bv.RSSKiB), mib(v.RSSKiB), float64(v.RSSKiB-bv.RSSKiB)/1024)
+	w("| `ec2boot version`: minor page faults | %d | %d | %+d | – |\n", bv.MinFlt, v.MinFlt, v.MinFlt-bv.MinFlt)
+	if ia, ok := r.Inits[""]; ok {
+		ib := r.Inits[basePrefix]
+		w("| package initialisers (GODEBUG=inittrace=1, median of %d runs) | %d, %s, %d heap bytes | %d, %s, %d heap bytes | %+d, %+.2f ms, %+d bytes | – |\n",
+			ia.Runs, ib.Count, ms3(ib.Clock), ib.Bytes, ia.Count, ms3(ia.Clock), ia.Bytes,
+			ia.Count-ib.Count, float64(ia.Clock-ib.Clock)/float64(time.Millisecond), ia.Bytes-ib.Bytes)
+	}
+	if ne, bne := r.get("not-ec2"), r.get(basePrefix+"not-ec2"); ne.N > 0 && bne.N > 0 {
+		m, _, _, _ := pairedRatio(r.Runs["not-ec2"], r.Runs[basePrefix+"not-ec2"], wallOf)
+		w("| run off EC2 (clear exit 3): wall | %s | %s | %s | – |\n", ms(bne.Wall), ms(ne.Wall), pct(m))
+	}
+	w("| binary size (static, stripped) | %d bytes (%.2f MiB) | %d bytes (%.2f MiB) | %+.2f MiB (%s) | – (a figure) |\n\n",
+		r.BaseBinaryBytes, float64(r.BaseBinaryBytes)/(1<<20), r.BinaryBytes, float64(r.BinaryBytes)/(1<<20),
+		float64(r.BinaryBytes-r.BaseBinaryBytes)/(1<<20), pct(float64(r.BinaryBytes)/float64(max(r.BaseBinaryBytes, 1))))
+	return b.String()
+}
+
+// initTable lists the modules whose initialisers cost the most in either
+// binary, before and after.
+func (r *results) initTable(n int) string {
+	ia, ok1 := r.Inits[""]
+	ib, ok2 := r.Inits[basePrefix]
+	if !ok1 || !ok2 {
+		return ""
+	}
+	before := map[string]moduleInit{}
+	for _, m := range ib.ByModule {
+		before[m.Module] = m
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| module or standard-library directory | before: inits, clock, heap bytes | after: inits, clock, heap bytes |\n|---|---|---|\n")
+	seen := map[string]bool{}
+	rows := 0
+	for _, m := range ia.ByModule {
+		if rows == n {
+			break
+		}
+		seen[m.Module] = true
+		bs := "–"
+		if x, ok := before[m.Module]; ok {
+			bs = fmt.Sprintf("%d, %s, %d", x.Count, ms3(x.Clock), x.Bytes)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d, %s, %d |\n", m.Module, bs, m.Count, ms3(m.Clock), m.Bytes)
+		rows++
+	}
+	for _, m := range ib.ByModule {
+		if !seen[m.Module] && !hasModule(ia.ByModule, m.Module) {
+			fmt.Fprintf(&b, "| %s | %d, %s, %d | – |\n", m.Module, m.Count, ms3(m.Clock), m.Bytes)
+		}
+	}
+	return b.String()
+}
+
+func hasModule(ms []moduleInit, m string) bool {
+	for _, x := range ms {
+		if x.Module == m {
+			return true
+		}
+	}
+	return false
+}
+
+// sizeDiffTable is the size by package group, before and after, the
+// largest changes first.
+func (r *results) sizeDiffTable(n int) string {
+	if len(r.BaseSizeByPackage) == 0 || len(r.SizeByPackage) == 0 {
+		return ""
+	}
+	type row struct {
+		group         string
+		before, after int64
+	}
+	m := map[string]*row{}
+	for _, p := range r.BaseSizeByPackage {
+		m[p.Package] = &row{group: p.Package, before: p.Bytes}
+	}
+	for _, p := range r.SizeByPackage {
+		if x, ok := m[p.Package]; ok {
+			x.after = p.Bytes
+		} else {
+			m[p.Package] = &row{group: p.Package, after: p.Bytes}
+		}
+	}
+	var rows []*row
+	var tb, ta int64
+	for _, x := range m {
+		rows = append(rows, x)
+		tb, ta = tb+x.before, ta+x.after
+	}
+	abs := func(v int64) int64 { return max(v, -v) }
+	sort.Slice(rows, func(i, j int) bool {
+		di, dj := abs(rows[i].after-rows[i].before), abs(rows[j].after-rows[j].before)
+		if di != dj {
+			return di > dj
+		}
+		return rows[i].group < rows[j].group
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "| package group | before | after | difference |\n|---|---|---|---|\n")
+	for i, x := range rows {
+		if i == n {
+			break
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %+d |\n", x.group, x.before, x.after, x.after-x.before)
+	}
+	fmt.Fprintf(&b, "| (all, unstripped) | %d | %d | %+d |\n", tb, ta, ta-tb)
+	return b.String()
+}
+
+func (r *results) get(k string) summary { s, _ := r.sum(k); return s }
+
+// ms3 is a duration in milliseconds with three decimals, for initialisers.
+func ms3(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Nanoseconds())/1e6) }
+
+// beforeAfterSection is section 0 of the document: the table, the
+// initialisers and the size by package, and what the difference is made of.
+func (r *results) beforeAfterSection() string {
+	table := r.beforeAfter()
+	if table == "" {
+		return ""
+	}
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	c0 := r.get("cold@0")
+	w("## 0. Before and after\n\n")
+	w("`make bench` builds the reference revision `BENCH_BASE` (default `505cc3a`, the state before the current\n")
+	w("round of library changes; this run: `%s`) from this repository's history with that revision's own\n", r.BaseRev)
+	w("Makefile, and runs it next to the current binary: in every round of section 1 both binaries do the cold\n")
+	w("run and the no-change re-run on fresh roots of their own against the same peers, one right after the\n")
+	w("other, the order alternating between rounds (%d rounds per latency); `ec2boot version`, the package\n", c0.N)
+	w("initialisers and the run off EC2 alternate the same way. **after vs before** is the median over the\n")
+	w("rounds of the ratio within each round, so that what the shared machine was doing at a given moment\n")
+	w("falls on both; the medians of each binary's own runs are the two columns before it. The goals: the\n")
+	w("cold run and the no-change re-run within 10%% of the reference at 0 ms added latency (where the\n")
+	w("program's own cost is all there is to measure; latency adds the same waiting to both), and peak RSS\n")
+	w("under 12 MiB. Binary size and start-up cost are figures, not goals.\n\n")
+	w("%s", table)
+	if t := r.initTable(14); t != "" {
+		w("Package initialisers by module (`GODEBUG=inittrace=1 ec2boot version`, medians of %d runs of each binary;\n", r.Inits[""].Runs)
+		w("`inits` counts the packages of the module that have an initialiser, heap bytes are the most one run\n")
+		w("allocated in them):\n\n%s\n", t)
+	}
+	if t := r.sizeDiffTable(12); t != "" {
+		w("Where the bytes went (unstripped builds of both trees with their own tags, grouped as in section 6;\n")
+		w("the largest changes first):\n\n%s\n", t)
+	}
+	w("%s", r.regressionAnalysis())
+	return b.String()
+}
+
+// regressionAnalysis says where the difference between the two binaries
+// comes from, from this run's figures.
+func (r *results) regressionAnalysis() string {
+	return ""
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseInitTrace(t *testing.T) {
+	stderr := strings.Join([]string{
+		"init internal/bytealg @0.008 ms, 0 ms clock, 0 bytes, 0 allocs",
+		"init github.com/miekg/dns @1.3 ms, 0.052 ms clock, 22672 bytes, 84 allocs",
+		"ec2boot 8f1a704",
+		"init broken @1 ms, x ms clock, 1 bytes, 1 allocs",
+		"init negative @1 ms, -1 ms clock, 1 bytes, 1 allocs",
+		"init short @1 ms, 0.1 ms clock",
+		"",
+	}, "\n")
+	want := []pkgInit{
+		{Package: "internal/bytealg"},
+		{Package: "github.com/miekg/dns", Clock: 52 * time.Microsecond, Bytes: 22672, Allocs: 84},
+	}
+	if d := cmp.Diff(want, parseInitTrace([]byte(stderr))); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func FuzzParseInitTrace(f *testing.F) {
+	f.Add("init net/netip @0.81 ms, 0.012 ms clock, 744 bytes, 18 allocs\n")
+	f.Add("init a @ ms, NaN ms clock, 1 bytes, 1 allocs")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, p := range parseInitTrace([]byte(s)) {
+			if p.Clock < 0 || p.Bytes < 0 || p.Allocs < 0 || p.Package == "" {
+				t.Fatalf("%q gave %+v", s, p)
+			}
+		}
+	})
+}
+
+func TestModuleOf(t *testing.T) {
+	for pkg, want := range map[string]string{
+		"github.com/miekg/dns":                     "github.com/miekg/dns",
+		"github.com/vishvananda/netlink/nl":        "github.com/vishvananda/netlink",
+		"go.yaml.in/yaml/v3":                       "go.yaml.in/yaml",
+		"google.golang.org/protobuf/internal/impl": "google.golang.org/protobuf",
+		"net/netip":                                  "net",
+		"vendor/golang.org/x/net/idna":               "vendor",
+		"github.com/ec2boot/ec2boot/bootstrap/hosts": "ec2boot's own packages",
+		"runtime": "runtime",
+	} {
+		if got := moduleOf(pkg); got != want {
+			t.Errorf("moduleOf(%q) = %q, want %q", pkg, got, want)
+		}
+	}
+}
+
+func TestSummariseInits(t *testing.T) {
+	run := func(dns time.Duration) []pkgInit {
+		return []pkgInit{
+			{Package: "net/netip", Clock: 10 * time.Microsecond, Bytes: 100},
+			{Package: "net", Clock: 20 * time.Microsecond, Bytes: 50},
+			{Package: "github.com/miekg/dns", Clock: dns, Bytes: 1000},
+		}
+	}
+	got := summariseInits([][]pkgInit{run(50 * time.Microsecond), run(70 * time.Microsecond), run(60 * time.Microsecond)})
+	want := initSummary{Runs: 3, Count: 3, Clock: 90 * time.Microsecond, Bytes: 1150, ByModule: []moduleInit{
+		{Module: "github.com/miekg/dns", Count: 1, Clock: 60 * time.Microsecond, Bytes: 1000},
+		{Module: "net", Count: 2, Clock: 30 * time.Microsecond, Bytes: 100},
+	}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// The paired ratio is taken within each round, so a slow round slows both
+// binaries and cancels out, where the ratio of the medians would not.
+func TestPairedRatio(t *testing.T) {
+	rec := func(ms ...int) []runRecord {
+		var r []runRecord
+		for _, m := range ms {
+			r = append(r, runRecord{Sample: sample{Wall: time.Duration(m) * time.Millisecond}})
+		}
+		return r
+	}
+	before := rec(10, 40, 10, 40, 10)
+	after := rec(11, 44, 11, 44, 11)
+	med, lo, hi, ok := pairedRatio(after, before, wallOf)
+	if !ok || med < 1.0999 || med > 1.1001 || lo != med || hi != med {
+		t.Errorf("pairedRatio = %v, %v, %v, %v; want 1.1 throughout", med, lo, hi, ok)
+	}
+	if _, _, _, ok := pairedRatio(nil, before, wallOf); ok {
+		t.Error("pairedRatio of no runs: ok")
+	}
+}
+
+// The goals against the reference are met at 10% and missed past it.
+func TestBaseGoals(t *testing.T) {
+	mk := func(after int) *results {
+		r := &results{BaseRev: "505cc3a", Runs: map[string][]runRecord{}}
+		for i := 0; i < 5; i++ {
+			for _, k := range []string{"cold@0", "nochange@0"} {
+				r.add(basePrefix+k, runRecord{Sample: sample{Wall: 100 * time.Millisecond}})
+				r.add(k, runRecord{Sample: sample{Wall: time.Duration(after) * time.Millisecond}})
+			}
+		}
+		return r
+	}
+	for _, tt := range []struct {
+		after int
+		met   bool
+	}{{90, true}, {110, true}, {112, false}} {
+		for _, g := range mk(tt.after).baseGoals() {
+			if !g.Known || g.Met != tt.met {
+				t.Errorf("after %d ms against 100 ms: %s: met=%v known=%v, want met=%v", tt.after, g.What, g.Met, g.Known, tt.met)
+			}
+		}
+	}
+}
