@@ -108,4 +108,5 @@ done
 echo "bench: measurements (RUNS=$RUNS, COMPARE_RUNS=$COMPARE_RUNS)"
 inns 900 "$OUT/bin/bench-driver" -runs "$RUNS" -compare-runs "$COMPARE_RUNS" -out "$OUT" \
 	-fleet "$OUT/fleet.json" -tags "$TAGS" -gobench "$OUT/gobench.txt" -profile-top "$OUT/cold.top,$OUT/nochange.top" -doc docs/benchmarks.md \
+	-base "$BASE_SRC/bin/ec2boot" -base-src "$BASE_SRC" -base-rev "$BASE_REV" -base-tags "$BASE_TAGS" \
 	-ec2boot bin/ec2boot -testpeers bin/ec2boot-testpeers -aemm "$AEMM"
