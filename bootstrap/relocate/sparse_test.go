@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -146,6 +147,55 @@ func BenchmarkContentSumTerabyteLastlog(b *testing.B) {
 	for range b.N {
 		if _, err := fileSum(p); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A small file is summed with a buffer its size, not the largest one: a
+// relocated /var/log is mostly small files, and each is summed twice.
+func TestContentSumBufferFitsTheFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name     string
+		size     int64
+		off      int64
+		data     []byte
+		maxAlloc uint64
+	}{
+		{"a 9 KiB log", 9 << 10, 0, bytes.Repeat([]byte("log line\n"), 1024), 32 << 10},
+		{"a sparse lastlog of 1 TiB holding 8 bytes", tib, tib - 8, []byte("12345678"), 32 << 10},
+		{"a 3 MiB log", 3 << 20, 0, bytes.Repeat([]byte("x"), 3<<20), maxBuf + 32<<10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, "f")
+			sparseFile(t, p, tt.size, tt.off, tt.data)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			if _, err := fileSum(p); err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&after)
+			if got := after.TotalAlloc - before.TotalAlloc; got > tt.maxAlloc {
+				t.Errorf("summing allocated %d bytes, want at most %d", got, tt.maxAlloc)
+			}
+		})
+	}
+}
+
+func TestBufFor(t *testing.T) {
+	for _, tt := range []struct {
+		from, to int64
+		want     int
+	}{
+		{0, 1, sector},
+		{0, 9 << 10, 9 << 10},
+		{0, 9<<10 + 1, 9<<10 + sector},
+		{tib - 8, tib, sector},
+		{700, 1300, 2 * sector}, // starts at 512
+		{0, tib, maxBuf},
+	} {
+		if got := bufFor(tt.from, tt.to); got != tt.want || got%sector != 0 {
+			t.Errorf("bufFor(%d, %d) = %d, want %d", tt.from, tt.to, got, tt.want)
 		}
 	}
 }
