@@ -259,6 +259,17 @@ func (r *results) beforeAfter() string {
 		}
 		w("| %s: peak RSS, highest of all runs | %s | %s | %+.1f MiB | %s |\n", k.label, mib(bs), mib(a), float64(a-bs)/1024, res)
 	}
+	for _, k := range []struct{ kind, label string }{{"cold", "cold boot run"}, {"nochange", "no-change re-run"}, {"version", "`ec2boot version`"}} {
+		a, ok1 := r.RSSAtExit[k.kind]
+		bs, ok2 := r.RSSAtExit[basePrefix+k.kind]
+		if !ok1 || !ok2 {
+			continue
+		}
+		ma, mb := medianRSS(a), medianRSS(bs)
+		w("| %s: resident at exit, heap and stacks + the binary's file pages (peak) | %s + %s (%s) | %s + %s (%s) | %+.1f + %+.1f MiB | – |\n",
+			k.label, mib(mb.AnonKiB), mib(mb.FileKiB), mib(mb.PeakKiB), mib(ma.AnonKiB), mib(ma.FileKiB), mib(ma.PeakKiB),
+			float64(ma.AnonKiB-mb.AnonKiB)/1024, float64(ma.FileKiB-mb.FileKiB)/1024)
+	}
 	v, bv := r.get("version"), r.get(basePrefix+"version")
 	vm, _, _, _ := pairedRatio(r.Runs["version"], r.Runs[basePrefix+"version"], wallOf)
 	w("| `ec2boot version`: wall | %s | %s | %s | – (a figure) |\n", ms(bv.Wall), ms(v.Wall), pct(vm))

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +118,31 @@ func TestBaseGoals(t *testing.T) {
 				t.Errorf("after %d ms against 100 ms: %s: met=%v known=%v, want met=%v", tt.after, g.What, g.Met, g.Known, tt.met)
 			}
 		}
+	}
+}
+
+// rssAtExit sees a program's resident set as it exits, heap and file
+// pages apart: a program that touches 32 MiB of heap shows it as
+// anonymous memory.
+func TestRSSAtExit(t *testing.T) {
+	if os.Getenv("BENCH_RSS_CHILD") == "1" {
+		b := make([]byte, 32<<20)
+		for i := range b {
+			b[i] = 1
+		}
+		os.Exit(int(b[len(b)-1]) - 1)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rssAtExit([]string{exe, "-test.run", "^TestRSSAtExit$"}, append(os.Environ(), "BENCH_RSS_CHILD=1"),
+		t.TempDir(), filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("resident set at exit: %+v", r)
+	if r.AnonKiB < 32<<10 || r.FileKiB <= 0 || r.PeakKiB < r.AnonKiB {
+		t.Errorf("resident set at exit: %+v; want at least 32 MiB anonymous, some file pages, a peak above both", r)
 	}
 }

@@ -104,6 +104,7 @@ func run(o options) error {
 		{"IMDS late at boot", b.lateIMDS},
 		{"not on EC2", b.notEC2},
 		{"binary size and startup", b.startup},
+		{"resident set at exit, heap and file pages apart", b.residentAtExit},
 	}
 	for _, s := range steps {
 		t := time.Now()

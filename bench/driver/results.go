@@ -40,12 +40,15 @@ type results struct {
 	BaseBinaryBytes   int64
 	BaseSizeByPackage []pkgSize
 	Inits             map[string]initSummary `json:",omitempty"`
-	SizeRefs          []pkgSize
-	Fleet             json.RawMessage `json:",omitempty"`
-	GoBench           string          `json:",omitempty"`
-	LoadStart         string
-	LoadEnd           string
-	Notes             []string
+	// RSSAtExit is the resident set of extra runs as they exit, by
+	// prefix+"cold", prefix+"nochange", prefix+"version".
+	RSSAtExit map[string][]rssSplit `json:",omitempty"`
+	SizeRefs  []pkgSize
+	Fleet     json.RawMessage `json:",omitempty"`
+	GoBench   string          `json:",omitempty"`
+	LoadStart string
+	LoadEnd   string
+	Notes     []string
 }
 
 // addIf records rec when ok (warm-up runs are not recorded).
