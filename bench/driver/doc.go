@@ -33,8 +33,9 @@ func (r *results) markdown(profileTops []string, fleetTable string) string {
 
 	w("# Benchmarks\n\n")
 	w("Boot time is ec2boot's performance: every millisecond it spends is a millisecond before the instance\n")
-	w("serves. `sudo make bench` measures the boot path side by side with ddclient, inadyn and cloud-init, and\n")
-	w("against the network floor, and rewrites this file. Everything below is from the run of %s UTC\n",
+	w("serves. `sudo make bench` measures the boot path side by side with ddclient, inadyn and cloud-init,\n")
+	w("against the network floor and against the binary of an earlier revision (section 0), and rewrites this\n")
+	w("file. Everything below is from the run of %s UTC\n",
 		r.Started.Format("2006-01-02 15:04"))
 	w("(measurements: %.0f s); nothing in it is edited by hand: rerun `make bench` to refresh it.\n\n", r.Finished.Sub(r.Started).Seconds())
 	w("**Machine:** %s, %d CPUs, %s RAM, %s, Linux %s.  \n", m.CPU, m.CPUs, m.Memory, m.OS, m.Kernel)
@@ -279,7 +280,8 @@ func (r *results) markdown(profileTops []string, fleetTable string) string {
 	}
 	w("## How to run it\n\n")
 	w("```sh\nsudo make bench                 # installs ddclient, inadyn, cloud-init and GNU time when missing\n")
-	w("sudo RUNS=3 scripts/bench.sh    # fewer runs\nsudo BENCH_QUICK=1 scripts/bench.sh   # smoke test, writes no document\n```\n\n")
+	w("sudo RUNS=3 scripts/bench.sh    # fewer runs\nsudo BENCH_QUICK=1 scripts/bench.sh   # smoke test, writes no document\n")
+	w("sudo make bench BENCH_BASE=main      # compare with another revision (default 505cc3a)\n```\n\n")
 	w("Raw results: `bench/out/results.json` (every run), the logs of every program, the profiles. The benchmark\n")
 	w("runs in a network namespace holding only loopback and a private mount namespace; it never touches the\n")
 	w("machine's /etc/hosts or mounts, and nothing leaves the machine. Speed goals live here, never in timed\n")
@@ -427,6 +429,7 @@ func (r *results) whyMissed() string {
 	w("benchmark was first written (with an 11.07 MiB binary), a no-change run peaked at the same 12.1 MiB with\n")
 	w("the garbage collector off (GOGC=off) as with the default, and higher with GOGC=50 (12.8 MiB) or 25\n")
 	w("(13.3 MiB): the run is over before a collection matters, so tuning the collector cannot help. Shrinking\n")
-	w("the binary (section 6) is what brought the peak under 12 MiB.\n\n")
+	w("the binary (section 6) is what brought the peak under 12 MiB then; section 0 splits today's peak into\n")
+	w("heap and the binary's pages.\n\n")
 	return b.String()
 }
