@@ -114,14 +114,23 @@ func moduleOf(pkg string) string {
 	if !strings.Contains(first, ".") {
 		return first
 	}
+	return modulePath(pkg)
+}
+
+// modulePath guesses a third-party package's module from its path:
+// host/owner/repo on the hosts that name modules so (github.com,
+// golang.org/x), host/name elsewhere (google.golang.org/protobuf), with a
+// major version suffix kept (go.yaml.in/yaml/v3).
+func modulePath(pkg string) string {
 	parts := strings.Split(pkg, "/")
-	switch {
-	case first == "github.com" && len(parts) >= 3:
-		return strings.Join(parts[:3], "/")
-	case len(parts) >= 2:
-		return strings.Join(parts[:2], "/")
+	n := 2
+	if parts[0] == "github.com" || parts[0] == "golang.org" {
+		n = 3
 	}
-	return pkg
+	if len(parts) > n && len(parts[n]) > 1 && parts[n][0] == 'v' && strings.Trim(parts[n][1:], "0123456789") == "" {
+		n++
+	}
+	return strings.Join(parts[:min(n, len(parts))], "/")
 }
 
 // initTraces runs `version` of each binary n times with GODEBUG=inittrace=1.
@@ -447,23 +456,34 @@ func (r *results) regressionAnalysis() string {
 		w("  the page cache and are the first memory the kernel takes back, but they count in RSS.\n")
 	}
 	w("- **The binary: %+.2f MiB.** ", float64(r.BinaryBytes-r.BaseBinaryBytes)/(1<<20))
-	w("The largest part is not a library's code but a side effect (found on 2026-12-07 by building the\n")
-	w("  tree of commit 736eda1 with its two template executions, in bootstrap/render and bootstrap/names, stubbed\n")
-	w("  out): 11,481,250 bytes became 9,556,130, so **executing `text/template` costs 1.84 MiB** of this binary,\n")
-	w("  and `ec2boot version`'s peak RSS went from 8.0 to 7.2 MiB. `reflect.Value.MethodByName`, which the\n")
-	w("  template executor calls with names known only at run time, makes the linker keep every exported method\n")
-	w("  of every type that can be converted to an interface: functions in the unstripped binary are 8,080 at\n")
-	w("  505cc3a, 12,569 now and 9,375 without template execution; zerolog's code alone is 29 KB without it and\n")
-	w("  163 KB with it, miekg/dns's 244 KB and 328 KB. 505cc3a rendered templates without `text/template`'s\n")
-	w("  executor, so the effect is new in this round. The rest, about 1.35 MiB, is the new libraries and this\n")
-	w("  round's features (table above): miekg/dns, go.yaml.in/yaml with the `regexp` package it brings,\n")
-	w("  vishvananda/netlink, go-udiff.\n")
+	if mods := r.newModules(); len(mods) > 0 {
+		w("The new modules' own code and data (unstripped symbols): %s; each also adds its share of the\n", strings.Join(mods, ", "))
+		w("  pc-line, type and string tables (the first row of the size table). ")
+	}
+	w("One part is not a library's code but a side effect, found on\n")
+	w("  2026-12-07 by building main at 8f1a704 (before the Prometheus and AWS libraries) with its two template\n")
+	w("  executions, in bootstrap/render and bootstrap/names, stubbed out: 11,481,250 bytes became 9,556,130, so\n")
+	w("  **executing `text/template` cost 1.84 MiB** of that binary, and `ec2boot version`'s peak RSS went from 8.0\n")
+	w("  to 7.2 MiB. `reflect.Value.MethodByName`, which the template executor calls with names known only at run\n")
+	w("  time, makes the linker keep every exported method of every type that can be converted to an interface:\n")
+	w("  functions in the unstripped binary were 8,080 at 505cc3a, 12,569 at 8f1a704 and 9,375 without template\n")
+	w("  execution; zerolog's code alone was 29 KB without it and 163 KB with it, miekg/dns's 244 KB and 328 KB.\n")
+	w("  505cc3a rendered templates without `text/template`'s executor, so the effect is new in this round, and\n")
+	w("  every library added since has more exported methods for it to keep.\n")
 	if ia.Runs > 0 && ib.Runs > 0 {
-		w("- **Package initialisers: %+d packages, %+.2f ms, %+d heap bytes** (table above): go.yaml.in/yaml\n",
+		w("- **Package initialisers: %+d packages, %+.2f ms, %+d heap bytes** (table above).",
 			ia.Count-ib.Count, float64(ia.Clock-ib.Clock)/float64(time.Millisecond), ia.Bytes-ib.Bytes)
-		w("  compiles its regular expressions and resolve tables, miekg/dns fills its type maps, ec2boot's own\n")
-		w("  validators (facts, hosts, ec2detect, config) compile theirs. Well under a millisecond in all: start-up\n")
-		w("  time is the binary's pages, not its initialisers.\n")
+		if mods := r.newInitModules(4); len(mods) > 0 {
+			w(" The new modules' initialisers:\n  %s.", strings.Join(mods, "; "))
+		}
+		w(" go.yaml.in/yaml compiles its regular expressions\n")
+		w("  and resolve tables, miekg/dns fills its type maps, ec2boot's own validators (facts, hosts, ec2detect,\n")
+		w("  config) compile theirs")
+		if pc, pb := r.initsOf("github.com/prometheus/", "google.golang.org/protobuf"); pc > 0 {
+			w(", and client_golang's `prometheus` package builds its default registry with the Go and\n")
+			w("  process collectors, whether or not the run writes metrics (Prometheus and protobuf: %s, %d heap bytes)", ms3(pc), pb)
+		}
+		w(". A millisecond or two in all: start-up\n  time is mostly the binary's pages, not its initialisers.\n")
 	}
 	if n0.N > 0 && bn0.N > 0 {
 		v0, bv0 := r.get("version"), r.get(basePrefix+"version")
@@ -481,7 +501,7 @@ func (r *results) regressionAnalysis() string {
 	}
 	w("- **The cold run's CPU** had doubled: the relocation's content checksum allocated a 1 MiB buffer for\n")
 	w("  every file it summed (twice per relocated file: about 60 MiB of allocation and zeroing per run here).\n")
-	w("  **Changed** (bootstrap/relocate, commit 736eda1): the buffer grows to the largest data extent read;\n")
+	w("  **Changed** (bootstrap/relocate, `bufFor`): the buffer grows to the largest data extent read;\n")
 	w("  measured by this benchmark against the commit before it: cold-run CPU -54%%, the cold runs' highest peak\n")
 	w("  RSS 25.3 -> 15.0 MiB; `TestContentSumBufferFitsTheFile` pins the allocation.\n\n")
 	w("**What would win it back.** Peak RSS under 12 MiB again needs a smaller binary (or fewer of its pages\n")
@@ -494,9 +514,16 @@ func (r *results) regressionAnalysis() string {
 	w("   library (every record type's methods are kept); the client of 505cc3a used\n")
 	w("   golang.org/x/net/dns/dnsmessage, which is a fraction of its size, at the price of the framing and\n")
 	w("   checks miekg/dns does for us.\n")
-	w("3. Nothing is left to win in the initialisers (under a millisecond in all) or by lazy initialisation:\n")
-	w("   the libraries' own `init` functions run whether or not the path that needs them does, and the\n")
-	w("   heap they allocate is a few hundred KB at most.\n\n")
+	if pc, pb := r.initsOf("github.com/prometheus/", "google.golang.org/protobuf"); pc > 0 {
+		w("3. bootstrap/metrics fills client_golang's registry and gathers it: importing that package runs its\n")
+		w("   `init` on every start (%s and %d heap bytes here with protobuf's, metrics or not) and links the\n", ms3(pc), pb)
+		w("   protobuf runtime. Building the `client_model` families directly and encoding them with `expfmt`\n")
+		w("   would drop the registry and its default collectors; the protobuf runtime stays as long as\n")
+		w("   client_model's types are used. The metrics owner's call: it trades the registry's checks away.\n")
+	}
+	w("4. Lazy initialisation cannot help: a Go package's `init` runs when the binary starts if the package\n")
+	w("   is linked at all, whatever path the run takes; only leaving the import out of the binary removes it.\n")
+	w("   Apart from (3), the initialisers allocate a few hundred KB and take about a millisecond.\n\n")
 	w("The no-change run's time would come back with fewer requests rather than other libraries: the fleet\n")
 	w("facts fetched only when a name template, a template or the configuration uses them, and the claim\n")
 	w("check folded into the DNS check that precedes it; both are the owners' design calls (bootstrap/facts,\n")
@@ -505,4 +532,52 @@ func (r *results) regressionAnalysis() string {
 	w("this shared 2-CPU machine the wall time of the cold run depends on other work's disk writes (every\n")
 	w("atomic write fsyncs); the CPU rows move less and say the same or more plainly.\n\n")
 	return b.String()
+}
+
+// newModules are the third-party modules the current binary links and the
+// reference does not, with the size of their symbols, largest first.
+func (r *results) newModules() []string {
+	before := map[string]bool{}
+	for _, p := range r.BaseSizeByPackage {
+		before[p.Package] = p.Bytes > 0
+	}
+	var out []string
+	for _, p := range r.SizeByPackage { // largest first already
+		if !before[p.Package] && strings.Contains(p.Package, ".") && strings.Contains(p.Package, "/") && p.Bytes >= 10000 {
+			out = append(out, fmt.Sprintf("%s %d KB", p.Package, (p.Bytes+500)/1000))
+		}
+	}
+	return out
+}
+
+// newInitModules are the n costliest initialisers of modules the reference
+// does not have.
+func (r *results) newInitModules(n int) []string {
+	before := map[string]bool{}
+	for _, m := range r.Inits[basePrefix].ByModule {
+		before[m.Module] = true
+	}
+	var out []string
+	for _, m := range r.Inits[""].ByModule { // costliest first
+		if !before[m.Module] && len(out) < n {
+			out = append(out, fmt.Sprintf("%s %s, %d bytes", m.Module, ms3(m.Clock), m.Bytes))
+		}
+	}
+	return out
+}
+
+// initsOf sums the current binary's initialisers of the modules with
+// these prefixes.
+func (r *results) initsOf(prefixes ...string) (time.Duration, int64) {
+	var c time.Duration
+	var b int64
+	for _, m := range r.Inits[""].ByModule {
+		for _, p := range prefixes {
+			if strings.HasPrefix(m.Module, p) {
+				c, b = c+m.Clock, b+m.Bytes
+				break
+			}
+		}
+	}
+	return c, b
 }

@@ -43,10 +43,13 @@ func FuzzParseInitTrace(f *testing.F) {
 
 func TestModuleOf(t *testing.T) {
 	for pkg, want := range map[string]string{
-		"github.com/miekg/dns":                     "github.com/miekg/dns",
-		"github.com/vishvananda/netlink/nl":        "github.com/vishvananda/netlink",
-		"go.yaml.in/yaml/v3":                       "go.yaml.in/yaml",
-		"google.golang.org/protobuf/internal/impl": "google.golang.org/protobuf",
+		"github.com/miekg/dns":                         "github.com/miekg/dns",
+		"github.com/vishvananda/netlink/nl":            "github.com/vishvananda/netlink",
+		"go.yaml.in/yaml/v3":                           "go.yaml.in/yaml/v3",
+		"golang.org/x/net/dns/dnsmessage":              "golang.org/x/net",
+		"github.com/aws/aws-sdk-go-v2/service/route53": "github.com/aws/aws-sdk-go-v2",
+		"github.com/coreos/go-systemd/v22/journal":     "github.com/coreos/go-systemd/v22",
+		"google.golang.org/protobuf/internal/impl":     "google.golang.org/protobuf",
 		"net/netip":                                  "net",
 		"vendor/golang.org/x/net/idna":               "vendor",
 		"github.com/ec2boot/ec2boot/bootstrap/hosts": "ec2boot's own packages",

@@ -45,19 +45,21 @@ func TestDiffTrees(t *testing.T) {
 
 func TestPkgGroup(t *testing.T) {
 	tests := map[string]string{
-		"crypto/tls.(*Conn).Handshake":                            "crypto/* (TLS, x509, ciphers)",
-		"vendor/golang.org/x/crypto/chacha20poly1305.seal":        "crypto/* (TLS, x509, ciphers)",
-		"net/http.(*Transport).RoundTrip":                         "net/http",
-		"net.(*Dialer).DialContext":                               "net, net/netip",
-		"net/netip.ParseAddr":                                     "net, net/netip",
-		"github.com/miekg/dns.(*Msg).Pack":                        "github.com/miekg/dns",
-		"github.com/ec2boot/ec2boot/bootstrap/ddns.(*Plan).Apply": "ec2boot's own packages",
-		"type:*net/http.Request":                                  "type descriptors (type:*)",
-		"go:func.*":                                               "Go metadata (go:*: func info, strings)",
-		"encoding/json.Marshal":                                   "encoding/*",
-		"fmt.Sprintf":                                             "fmt",
-		"runtime.mallocgc":                                        "runtime",
-		"text/template.(*state).evalField":                        "text/template, reflect",
+		"crypto/tls.(*Conn).Handshake":                                 "crypto/* (TLS, x509, ciphers)",
+		"vendor/golang.org/x/crypto/chacha20poly1305.seal":             "crypto/* (TLS, x509, ciphers)",
+		"net/http.(*Transport).RoundTrip":                              "net/http",
+		"net.(*Dialer).DialContext":                                    "net, net/netip",
+		"net/netip.ParseAddr":                                          "net, net/netip",
+		"github.com/miekg/dns.(*Msg).Pack":                             "github.com/miekg/dns",
+		"google.golang.org/protobuf/internal/impl.(*MessageInfo).init": "google.golang.org/protobuf",
+		"go.yaml.in/yaml/v3.(*parser).parse":                           "go.yaml.in/yaml/v3",
+		"github.com/ec2boot/ec2boot/bootstrap/ddns.(*Plan).Apply":      "ec2boot's own packages",
+		"type:*net/http.Request":                                       "type descriptors (type:*)",
+		"go:func.*":                                                    "Go metadata (go:*: func info, strings)",
+		"encoding/json.Marshal":                                        "encoding/*",
+		"fmt.Sprintf":                                                  "fmt",
+		"runtime.mallocgc":                                             "runtime",
+		"text/template.(*state).evalField":                             "text/template, reflect",
 	}
 	for sym, want := range tests {
 		if got := pkgGroup(sym); got != want {

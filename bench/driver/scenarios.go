@@ -586,11 +586,8 @@ func pkgGroup(sym string) string {
 			return g.name
 		}
 	}
-	if strings.Contains(pkg, ".") && strings.Contains(pkg, "/") {
-		parts := strings.SplitN(pkg, "/", 4)
-		if len(parts) >= 3 {
-			return strings.Join(parts[:3], "/") // a module: host/owner/repo
-		}
+	if first, _, _ := strings.Cut(pkg, "/"); strings.Contains(first, ".") && strings.Contains(pkg, "/") {
+		return modulePath(pkg)
 	}
 	if i := strings.IndexByte(pkg, '/'); i >= 0 {
 		return pkg[:i] + "/*"
