@@ -191,12 +191,14 @@ func (r *results) baseGoals() []goal {
 	var gs []goal
 	for _, k := range []struct{ key, what string }{{"cold@0", "cold run"}, {"nochange@0", "no-change re-run"}} {
 		med, lo, hi, ok := pairedRatio(r.Runs[k.key], r.Runs[basePrefix+k.key], wallOf)
-		cpu, _, _, _ := pairedRatio(r.Runs[k.key], r.Runs[basePrefix+k.key], cpuOf)
+		cpu, _, _, okCPU := pairedRatio(r.Runs[k.key], r.Runs[basePrefix+k.key], cpuOf)
 		a, _ := r.sum(k.key)
 		bs, _ := r.sum(basePrefix + k.key)
 		gs = append(gs, goal{
-			What:  fmt.Sprintf("%s within 10%% of %s's (0 ms latency)", k.what, r.BaseRev),
-			Met:   ok && med <= withinBase,
+			What: fmt.Sprintf("%s within 10%% of %s's (0 ms latency; wall and CPU)", k.what, r.BaseRev),
+			// Both: on a shared machine the wall time of one round can
+			// hide a cost the CPU time shows, and the other way round.
+			Met:   ok && okCPU && med <= withinBase && cpu <= withinBase,
 			Known: ok,
 			Measured: fmt.Sprintf("wall %s vs %s: %s (paired median of %d rounds; middle half %.2fx-%.2fx); CPU %s",
 				ms(a.Wall), ms(bs.Wall), pct(med), min(a.N, bs.N), lo, hi, pct(cpu)),
@@ -245,12 +247,10 @@ func (r *results) beforeAfter() string {
 		med, _, _, _ := pairedRatio(r.Runs[row.key], r.Runs[basePrefix+row.key], wallOf)
 		g, ok := goalOf[row.key]
 		w("| %s: wall | %s | %s | %s | %s |\n", row.label, ms(bs.Wall), ms(a.Wall), pct(med), verdict(g, ok))
-	}
-	for _, k := range []struct{ key, label string }{{"cold@0", "cold boot run, 0 ms: CPU"}, {"nochange@0", "no-change re-run, 0 ms: CPU"}} {
-		a, _ := r.sum(k.key)
-		bs, _ := r.sum(basePrefix + k.key)
-		med, _, _, _ := pairedRatio(r.Runs[k.key], r.Runs[basePrefix+k.key], cpuOf)
-		w("| %s | %s | %s | %s | – |\n", k.label, ms(bs.CPU), ms(a.CPU), pct(med))
+		if ok {
+			cpu, _, _, _ := pairedRatio(r.Runs[row.key], r.Runs[basePrefix+row.key], cpuOf)
+			w("| %s: CPU | %s | %s | %s | (with the wall time) |\n", row.label, ms(bs.CPU), ms(a.CPU), pct(cpu))
+		}
 	}
 	peak := func(prefix, kind string) int64 {
 		var p int64
@@ -418,8 +418,8 @@ func (r *results) beforeAfterSection() string {
 	w("rounds of the ratio within each round, so that what the shared machine was doing at a given moment\n")
 	w("falls on both; the medians of each binary's own runs are the two columns before it. The goals: the\n")
 	w("cold run and the no-change re-run within 10%% of the reference at 0 ms added latency (where the\n")
-	w("program's own cost is all there is to measure; latency adds the same waiting to both), and peak RSS\n")
-	w("under 12 MiB. Binary size and start-up cost are figures, not goals.\n\n")
+	w("program's own cost is all there is to measure; latency adds the same waiting to both), in wall time\n")
+	w("and in CPU time both, and peak RSS under 12 MiB. Binary size and start-up cost are figures, not goals.\n\n")
 	w("%s", table)
 	if t := r.initTable(14); t != "" {
 		w("Package initialisers by module (`GODEBUG=inittrace=1 ec2boot version`, medians of %d runs of each binary;\n", r.Inits[""].Runs)
@@ -503,10 +503,19 @@ func (r *results) regressionAnalysis() string {
 	w("  every file it summed (twice per relocated file: about 60 MiB of allocation and zeroing per run here).\n")
 	w("  **Changed** (bootstrap/relocate, `bufFor`): the buffer grows to the largest data extent read;\n")
 	w("  measured by this benchmark against the commit before it: cold-run CPU -54%%, the cold runs' highest peak\n")
-	w("  RSS 25.3 -> 15.0 MiB; `TestContentSumBufferFitsTheFile` pins the allocation.\n\n")
+	w("  RSS 25.3 -> 15.0 MiB; `TestContentSumBufferFitsTheFile` pins the allocation.")
+	if c0, bc0 := r.get("cold@0"), r.get(basePrefix+"cold@0"); c0.N > 0 && bc0.N > 0 {
+		cpu, _, _, _ := pairedRatio(r.Runs["cold@0"], r.Runs[basePrefix+"cold@0"], cpuOf)
+		w(" What is left\n  (%s against %s of CPU, %s) is the no-change run's costs above, in a run that faults %d times\n",
+			ms(c0.CPU), ms(bc0.CPU), pct(cpu), c0.MinFlt)
+		w("  against %d.", bc0.MinFlt)
+	}
+	w("\n\n")
 	w("**What would win it back.** Peak RSS under 12 MiB again needs a smaller binary (or fewer of its pages\n")
-	w("touched), not a smaller heap: the anonymous part grew by well under a MiB. In order of effect:\n\n")
-	w("1. Template execution without `MethodByName` (1.84 MiB of binary; about 0.7 MiB of `version`'s peak):\n")
+	w("touched) more than a smaller heap: in the no-change run the file pages grew by %.1f MiB, the anonymous\n",
+		float64(n.FileKiB-bn.FileKiB)/1024)
+	w("part by %.1f MiB. In order of effect:\n\n", float64(n.AnonKiB-bn.AnonKiB)/1024)
+	w("1. Template execution without `MethodByName` (1.84 MiB of binary; about 0.8 MiB of `version`'s peak):\n")
 	w("   the templates would lose method calls on their data, a user-visible change of the template language\n")
 	w("   that docs/config.md describes, so it is the render owner's and the product's call, not a cheap fix:\n")
 	w("   nothing on ec2boot's side of the call can turn the linker's rule off while `text/template` executes.\n")

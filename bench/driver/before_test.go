@@ -100,25 +100,26 @@ func TestPairedRatio(t *testing.T) {
 	}
 }
 
-// The goals against the reference are met at 10% and missed past it.
+// The goals against the reference are met at 10% and missed past it, in
+// wall time and in CPU time both.
 func TestBaseGoals(t *testing.T) {
-	mk := func(after int) *results {
+	mk := func(wall, cpu int) *results {
 		r := &results{BaseRev: "505cc3a", Runs: map[string][]runRecord{}}
 		for i := 0; i < 5; i++ {
 			for _, k := range []string{"cold@0", "nochange@0"} {
-				r.add(basePrefix+k, runRecord{Sample: sample{Wall: 100 * time.Millisecond}})
-				r.add(k, runRecord{Sample: sample{Wall: time.Duration(after) * time.Millisecond}})
+				r.add(basePrefix+k, runRecord{Sample: sample{Wall: 100 * time.Millisecond, CPU: 50 * time.Millisecond}})
+				r.add(k, runRecord{Sample: sample{Wall: time.Duration(wall) * time.Millisecond, CPU: time.Duration(cpu) * time.Millisecond / 2}})
 			}
 		}
 		return r
 	}
 	for _, tt := range []struct {
-		after int
-		met   bool
-	}{{90, true}, {110, true}, {112, false}} {
-		for _, g := range mk(tt.after).baseGoals() {
+		wall, cpu int // ms against 100
+		met       bool
+	}{{90, 90, true}, {110, 110, true}, {112, 100, false}, {100, 112, false}} {
+		for _, g := range mk(tt.wall, tt.cpu).baseGoals() {
 			if !g.Known || g.Met != tt.met {
-				t.Errorf("after %d ms against 100 ms: %s: met=%v known=%v, want met=%v", tt.after, g.What, g.Met, g.Known, tt.met)
+				t.Errorf("wall %d, CPU %d against 100: %s: met=%v known=%v, want met=%v", tt.wall, tt.cpu, g.What, g.Met, g.Known, tt.met)
 			}
 		}
 	}
