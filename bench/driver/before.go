@@ -69,19 +69,20 @@ func summariseInits(runs [][]pkgInit) initSummary {
 	modCount := map[string]int{}
 	for _, r := range runs {
 		var c, b int64
-		perMod := map[string]int64{}
+		perMod, perModBytes := map[string]int64{}, map[string]int64{}
 		n := map[string]int{}
 		for _, p := range r {
 			c += int64(p.Clock)
 			b += p.Bytes
 			m := moduleOf(p.Package)
 			perMod[m] += int64(p.Clock)
+			perModBytes[m] += p.Bytes
 			n[m]++
-			modBytes[m] = max(modBytes[m], p.Bytes)
 		}
 		for m, v := range perMod {
 			modClock[m] = append(modClock[m], v)
 			modCount[m] = max(modCount[m], n[m])
+			modBytes[m] = max(modBytes[m], perModBytes[m])
 		}
 		clocks, bytes, counts = append(clocks, c), append(bytes, b), append(counts, int64(len(r)))
 	}
@@ -483,12 +484,12 @@ func (r *results) regressionAnalysis() string {
 			w(", and client_golang's `prometheus` package builds its default registry with the Go and\n")
 			w("  process collectors, whether or not the run writes metrics (Prometheus and protobuf: %s, %d heap bytes)", ms3(pc), pb)
 		}
-		w(". A millisecond or two in all: start-up\n  time is mostly the binary's pages, not its initialisers.\n")
+		w(". %s in all: start-up time is\n  mostly the binary's pages, not its initialisers.\n", ms(ia.Clock))
 	}
 	if n0.N > 0 && bn0.N > 0 {
 		v0, bv0 := r.get("version"), r.get(basePrefix+"version")
 		cpu, _, _, _ := pairedRatio(r.Runs["nochange@0"], r.Runs[basePrefix+"nochange@0"], cpuOf)
-		w("- **The no-change run's CPU: %s against %s (%s, paired).** It is made of three things, each small:\n",
+		w("- **The no-change run's CPU: %s against %s (%s, paired).** It is made of three things:\n",
 			ms(n0.CPU), ms(bn0.CPU), pct(cpu))
 		w("  the start of a larger binary (`ec2boot version`: %s against %s of CPU, %d minor page faults against %d;\n",
 			ms(v0.CPU), ms(bv0.CPU), v0.MinFlt, bv0.MinFlt)
@@ -537,8 +538,9 @@ func (r *results) regressionAnalysis() string {
 	w("   region, the instance role's credentials (`credentials/ec2rolecreds` with the same metadata client)\n")
 	w("   and the retryer instead took the binary from 21,209,250 to 18,407,586 bytes, `ec2boot version`'s peak\n")
 	w("   RSS from 13.9 to 12.0 MiB, and its initialisers from 172 to 153 packages and 1.23 to 0.63 MB of heap.\n")
-	w("   What LoadDefaultConfig does besides (the `AWS_ENDPOINT_URL_*` overrides, credentials from the\n")
-	w("   environment and shared files, which the tests use) would have to be read explicitly: the owners'\n")
+	w("   What LoadDefaultConfig does besides (the `AWS_ENDPOINT_URL_*` overrides the end-to-end tests point\n")
+	w("   at the test peer with, credentials from the environment and shared files) would have to be read\n")
+	w("   explicitly: the owners'\n")
 	w("   call (bootstrap/ddns/route53, bootstrap/peers).")
 	if c, bytes := r.initsOf("github.com/aws/"); c > 0 {
 		w(" In this run the SDK's initialisers take %s and %d heap bytes.", ms3(c), bytes)

@@ -72,7 +72,7 @@ func TestSummariseInits(t *testing.T) {
 	got := summariseInits([][]pkgInit{run(50 * time.Microsecond), run(70 * time.Microsecond), run(60 * time.Microsecond)})
 	want := initSummary{Runs: 3, Count: 3, Clock: 90 * time.Microsecond, Bytes: 1150, ByModule: []moduleInit{
 		{Module: "github.com/miekg/dns", Count: 1, Clock: 60 * time.Microsecond, Bytes: 1000},
-		{Module: "net", Count: 2, Clock: 30 * time.Microsecond, Bytes: 100},
+		{Module: "net", Count: 2, Clock: 30 * time.Microsecond, Bytes: 150},
 	}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
