@@ -253,6 +253,13 @@ func (r *results) beforeAfter() string {
 			w("| %s: CPU | %s | %s | %s | (with the wall time) |\n", row.label, ms(bs.CPU), ms(a.CPU), pct(cpu))
 		}
 	}
+	for _, k := range []struct{ key, label string }{{"cold@0", "cold boot run, 0 ms"}, {"nochange@0", "no-change re-run, 0 ms"}} {
+		a, bs := r.inProcess(k.key), r.inProcess(basePrefix+k.key)
+		if a > 0 && bs > 0 {
+			w("| %s: the run in-process (its status file), without process start and exit | %.1f ms | %.1f ms | %+.1f ms | – |\n",
+				k.label, bs, a, a-bs)
+		}
+	}
 	peak := func(prefix, kind string) int64 {
 		var p int64
 		for _, l := range []int{0, 1, 5} {
@@ -495,10 +502,15 @@ func (r *results) regressionAnalysis() string {
 			ms(v0.CPU), ms(bv0.CPU), v0.MinFlt, bv0.MinFlt)
 		w("  the no-change run faults %d times against %d), the initialisers above, and more work per run: %d IMDS\n",
 			n0.MinFlt, bn0.MinFlt, n0.IMDS)
-		w("  requests and %d DNS queries against %d and %d, for the fleet facts (tags, launch index, life cycle,\n", n0.DNS, bn0.IMDS, bn0.DNS)
-		w("  Auto Scaling state, launch time) and the check that no other instance claims a record's name. The\n")
-		w("  requests are this round's features, not its libraries; the profile (below) shows no library of this\n")
-		w("  round, miekg/dns, netlink or yaml, as a cost of its own in the run.\n")
+		w("  requests and %d DNS queries against %d and %d", n0.DNS, bn0.IMDS, bn0.DNS)
+		if n0.IMDS > bn0.IMDS {
+			w(", the IMDS requests for the fleet facts (tags, launch index, life cycle,\n  Auto Scaling state, launch time)")
+		}
+		if a, bs := r.inProcess("nochange@0"), r.inProcess(basePrefix+"nochange@0"); a > 0 && bs > 0 {
+			w(". Measured inside the process (its status file), the run itself takes %.1f ms against %.1f ms:\n", a, bs)
+			w("  of the %+.1f ms of wall time, %+.1f ms are the run and the rest starting and leaving the process", ms0(n0.Wall-bn0.Wall), a-bs)
+		}
+		w(". The in-process profile (below) shows no library of this round as a cost of its own in the run.\n")
 	}
 	w("- **The cold run's CPU** had doubled: the relocation's content checksum allocated a 1 MiB buffer for\n")
 	w("  every file it summed (twice per relocated file: about 60 MiB of allocation and zeroing per run here).\n")
@@ -606,3 +618,21 @@ func (r *results) initsOf(prefixes ...string) (time.Duration, int64) {
 	}
 	return c, b
 }
+
+// inProcess is the median of a key's runs' whole-run duration as the run's
+// own status file records it (ms), or 0.
+func (r *results) inProcess(key string) float64 {
+	var v []int64
+	for _, x := range r.Runs[key] {
+		if d, ok := x.Steps["(whole run, in-process)"]; ok {
+			v = append(v, int64(d*1000))
+		}
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	return float64(median(v)) / 1000
+}
+
+// ms0 is a duration in milliseconds.
+func ms0(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
