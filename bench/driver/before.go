@@ -525,9 +525,12 @@ func (r *results) regressionAnalysis() string {
 	}
 	w("\n\n")
 	w("**What would win it back.** Peak RSS under 12 MiB again needs a smaller binary (or fewer of its pages\n")
-	w("touched) more than a smaller heap: in the no-change run the file pages grew by %.1f MiB, the anonymous\n",
-		float64(n.FileKiB-bn.FileKiB)/1024)
-	w("part by %.1f MiB. In order of effect:\n\n", float64(n.AnonKiB-bn.AnonKiB)/1024)
+	w("touched) more than a smaller heap")
+	if n.PeakKiB > 0 && bn.PeakKiB > 0 {
+		w(": in the no-change run the file pages grew by %.1f MiB, the anonymous\npart by %.1f MiB",
+			float64(n.FileKiB-bn.FileKiB)/1024, float64(n.AnonKiB-bn.AnonKiB)/1024)
+	}
+	w(". In order of effect:\n\n")
 	w("1. Template execution without `MethodByName` (1.84 MiB of binary; about 0.8 MiB of `version`'s peak):\n")
 	w("   the templates would lose method calls on their data, a user-visible change of the template language\n")
 	w("   that docs/config.md describes, so it is the render owner's and the product's call, not a cheap fix:\n")
