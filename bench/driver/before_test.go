@@ -150,3 +150,36 @@ func TestRSSAtExit(t *testing.T) {
 		t.Errorf("resident set at exit: %+v; want at least 32 MiB anonymous, some file pages, a peak above both", r)
 	}
 }
+
+// The document has a before-and-after section, with its verdicts, only
+// when the reference binary ran; without one it is the same document as
+// before, and neither case fails for want of the optional figures.
+func TestBeforeAfterSection(t *testing.T) {
+	mk := func(withBase bool) *results {
+		r := &results{BaseRev: "505cc3a", BinaryBytes: 11 << 20, BaseBinaryBytes: 8 << 20}
+		for i := 0; i < 3; i++ {
+			for _, k := range []string{"cold@0", "nochange@0", "version", "not-ec2"} {
+				s := sample{Wall: 20 * time.Millisecond, CPU: 10 * time.Millisecond, MaxRSSKiB: 11 << 10}
+				r.add(k, runRecord{Sample: s, Steps: map[string]float64{"(whole run, in-process)": 12}})
+				if withBase {
+					s.Wall, s.MaxRSSKiB = 19*time.Millisecond, 9<<10
+					r.add(basePrefix+k, runRecord{Sample: s, Steps: map[string]float64{"(whole run, in-process)": 11}})
+				}
+			}
+		}
+		return r
+	}
+	doc := mk(true).markdown(nil, "")
+	for _, want := range []string{"## 0. Before and after", "| cold boot run, 0 ms: wall | 19.0 ms | 20.0 ms | +5.3% | within 10%: met |",
+		"under 12 MiB: met", "| cold run within 10% of 505cc3a's (0 ms latency; wall and CPU) |"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("with a reference: no %q in the document", want)
+		}
+	}
+	doc = mk(false).markdown(nil, "")
+	for _, unwanted := range []string{"## 0. Before and after", "505cc3a's"} {
+		if strings.Contains(doc, unwanted) {
+			t.Errorf("without a reference: %q in the document", unwanted)
+		}
+	}
+}
