@@ -8,7 +8,7 @@ _ec2boot() {
         -*) continue ;;
         esac
         case ${COMP_WORDS[i-1]} in
-        --config|--facts|--imds-endpoint|--lock-wait|--log-format|--root) continue ;;
+        --config|--facts|--imds-endpoint|--lock-wait|--log-format|--root|--timeout) continue ;;
         esac
         cmd=${COMP_WORDS[i]}
         break
@@ -26,7 +26,7 @@ _ec2boot() {
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;
-    --imds-endpoint|--lock-wait)
+    --imds-endpoint|--lock-wait|--timeout)
         COMPREPLY=()
         return
         ;;
@@ -35,7 +35,7 @@ _ec2boot() {
     case $cmd in
     "")
         opts="$opts --help -h --version"
-        words="run plan facts validate status relocate prepare-image version help"
+        words="run plan facts validate status relocate stop prepare-image version help"
         ;;
     run)
         opts="$opts --force --lock-wait"
@@ -55,13 +55,16 @@ _ec2boot() {
         ;;
     relocate)
         ;;
+    stop)
+        opts="$opts --timeout"
+        ;;
     prepare-image)
         opts="$opts --apply"
         ;;
     version)
         ;;
     help)
-        words="run plan facts validate status relocate prepare-image version help"
+        words="run plan facts validate status relocate stop prepare-image version help"
         ;;
     *) return ;;
     esac

@@ -43,4 +43,5 @@ func (c *Config) validate(v *validator) {
 	for _, s := range c.sections() {
 		s.validate(v)
 	}
+	c.validatePublish(v)
 }

@@ -31,10 +31,32 @@ type Discover struct {
 	// Record (dns) is the role name every member publishes its address
 	// under; its A and AAAA answers are the members.
 	Record string `toml:"record"`
+	// Publish (dns) makes this instance a member: it publishes its own
+	// address under Record through a DNS account (docs/peers.md,
+	// "Publishing").
+	Publish *Publish `toml:"publish"`
 	// Name is a name template for each member (names.Data of the member):
 	// default its private DNS name (ec2) or ip-<address, dashed>.<record>
 	// (dns).
 	Name string `toml:"name"`
+}
+
+// Publish is how an instance publishes itself under a DNS role record.
+type Publish struct {
+	// Account is the dns.accounts entry written through: an rfc2136 or
+	// route53 account.
+	Account string `toml:"account"`
+	// Address is the instance's address published: "local-ipv4"
+	// (default), "public-ipv4" or "ipv6".
+	Address string `toml:"address"`
+}
+
+// PublishAddress returns the address kind published.
+func (p Publish) PublishAddress() string {
+	if p.Address == "" {
+		return "local-ipv4"
+	}
+	return p.Address
 }
 
 // The discovery sources.
@@ -105,6 +127,9 @@ func (s *Peers) validateDiscover(v *validator) {
 			if d.Record != "" {
 				v.errorf(p+".record", "only for source = \"dns\"")
 			}
+			if d.Publish != nil {
+				v.errorf(p+".publish", "only for source = \"dns\": an ec2 role's members are found by their tags and publish nothing")
+			}
 		case DiscoverDNS:
 			switch {
 			case d.Record == "":
@@ -114,6 +139,9 @@ func (s *Peers) validateDiscover(v *validator) {
 			case ReservedHostname(d.Record):
 				v.errorf(p+".record", "%q would shadow the instance metadata service or localhost", d.Record)
 			}
+			if d.Publish != nil && !slices.Contains([]string{"local-ipv4", "public-ipv4", "ipv6"}, d.Publish.PublishAddress()) {
+				v.errorf(p+".publish.address", "%q: use local-ipv4, public-ipv4 or ipv6", d.Publish.Address)
+			}
 			if len(d.Tag) > 0 || d.SameASG || d.Region != "" || d.Address != "" {
 				v.errorf(p, "tag, same_asg, region and address are only for source = \"ec2\"")
 			}
@@ -121,5 +149,25 @@ func (s *Peers) validateDiscover(v *validator) {
 			v.errorf(p+".source", "%q: use \"ec2\" (EC2 tags) or \"dns\" (a DNS role record)", d.Source)
 		}
 	}
+}
 
+// validatePublish checks that each role published through an account
+// names an account that can write a role record.
+func (c *Config) validatePublish(v *validator) {
+	for _, role := range c.Peers.DiscoverNames() {
+		d := c.Peers.Discover[role]
+		if d.Publish == nil || d.Source != DiscoverDNS {
+			continue
+		}
+		p := "peers.discover." + role + ".publish.account"
+		a, ok := c.DNS.Accounts[d.Publish.Account]
+		switch {
+		case d.Publish.Account == "":
+			v.errorf(p, "publish needs the dns.accounts entry it writes through, e.g. account = \"corp\"")
+		case !ok:
+			v.errorf(p, "no account %q in dns.accounts", d.Publish.Account)
+		case a.Provider != "rfc2136" && a.Provider != "route53":
+			v.errorf(p, "account %s is a %s account: a role record is written through an rfc2136 or route53 account", d.Publish.Account, a.Provider)
+		}
+	}
 }

@@ -18,7 +18,11 @@ import (
 // first boot) it does nothing and says so: the main run relocates instead.
 func Early(ctx context.Context, opts Options) *Report {
 	opts.defaults()
-	rep := &Report{Command: "relocate", Version: opts.Version, StartedAt: opts.Clock.Now()}
+	cmd := opts.Command
+	if cmd == "" {
+		cmd = "relocate"
+	}
+	rep := &Report{Command: cmd, Version: opts.Version, StartedAt: opts.Clock.Now()}
 	done := func(code int, msg string) *Report {
 		rep.ExitCode, rep.Outcome, rep.Message = code, outcomeOf(code), msg
 		rep.Duration = Millis(opts.Clock.Now().Sub(rep.StartedAt))
@@ -35,9 +39,15 @@ func Early(ctx context.Context, opts Options) *Report {
 		return done(ExitInvalid, err.Error())
 	}
 	if env == nil {
-		log.Info().Msg(why + "; the main run will do it")
+		if cmd == "relocate" {
+			why += "; the main run will do it"
+		} else {
+			why += "; nothing to do"
+		}
+		log.Info().Msg(why)
 		return done(ExitOK, why)
 	}
+	env.IMDSEndpoint = opts.IMDSEndpoint
 	if !opts.DryRun {
 		release, err := acquireLock(ctx, opts.Root, opts.LockWait)
 		if err != nil {

@@ -50,6 +50,13 @@ type Options struct {
 	LockWait time.Duration
 	// Steps overrides the step list (tests).
 	Steps []step.Step
+	// Command names an Early run in its report and log: "relocate" when
+	// empty, "stop" for `ec2boot stop`.
+	Command string
+	// IMDSEndpoint is given to the steps of an Early run, whose AWS SDK
+	// clients take the instance role's credentials from it ("" is the
+	// SDK's default).
+	IMDSEndpoint string
 	// Publish, when set, is given the final report of a run that wrote its
 	// status and configured a metrics file, while the run still holds its
 	// lock (so two runs never interleave their metrics); its error is

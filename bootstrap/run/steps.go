@@ -5,6 +5,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/diskguard"
 	"github.com/ec2boot/ec2boot/bootstrap/factsfile"
 	"github.com/ec2boot/ec2boot/bootstrap/hosts"
+	"github.com/ec2boot/ec2boot/bootstrap/publish"
 	"github.com/ec2boot/ec2boot/bootstrap/relocate"
 	"github.com/ec2boot/ec2boot/bootstrap/render"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
@@ -15,9 +16,11 @@ import (
 //  1. facts     write the instance facts for other units (facts.env, facts.json)
 //  2. relocate  mount the instance store and move logs and temp dirs onto it
 //  3. ddns      register this instance's names with dynamic DNS
-//  4. hosts     the managed block in /etc/hosts (peers and own names)
-//  5. render    application config files from templates, then their actions
-//  6. disk      report root and instance-store usage; degraded past threshold
+//  4. publish   this instance's own address under the DNS role records it
+//     is a member of (peers.discover.<role>.publish)
+//  5. hosts     the managed block in /etc/hosts (peers and own names)
+//  6. render    application config files from templates, then their actions
+//  7. disk      report root and instance-store usage; degraded past threshold
 //
 // A failing step does not stop the ones after it: each depends only on the
 // facts and config, never on an earlier step having succeeded.
@@ -29,6 +32,7 @@ func Steps() []step.Step {
 		factsfile.NewStep(),
 		relocate.New(),
 		ddns.NewStep(),
+		publish.New(),
 		hosts.New(peers),
 		render.New(peers),
 		diskguard.New(),

@@ -89,6 +89,9 @@ func TestUnitsShape(t *testing.T) {
 			"Type": "oneshot", "ExecStart": "/usr/bin/ec2boot run", "Wants": "network-online.target",
 			"WantedBy": "multi-user.target", "TimeoutStartSec": "5min", "SuccessExitStatus": "5",
 			"RemainAfterExit": "yes", "Before": "multi-user.target shutdown.target",
+			// A member of a DNS role record leaves it at shutdown, while
+			// the network is up (After=network-online.target).
+			"ExecStop": "/usr/bin/ec2boot stop --timeout 20s", "TimeoutStopSec": "30s", "Conflicts": "shutdown.target",
 		}},
 		{"ec2boot-refresh.service", map[string]string{
 			"Type": "oneshot", "ExecStart": "/usr/bin/ec2boot run", "TimeoutStartSec": "5min", "SuccessExitStatus": "5",

@@ -41,6 +41,8 @@ type Registry interface {
 // Report is what Sync did.
 type Report struct {
 	Published bool
+	// Refreshed is the refresh time the record of me carries now.
+	Refreshed time.Time
 	Pruned    []Member
 	// Raced lists members whose prune lost a race and that were left
 	// alone after reading again (they refreshed, or another member
@@ -58,11 +60,13 @@ func Sync(ctx context.Context, reg Registry, record string, me Member, refresh, 
 	if err != nil {
 		return rep, err
 	}
-	if !current(r, me, refresh) {
+	if cur, ok := current(r, me, refresh); ok {
+		rep.Refreshed = cur
+	} else {
 		if err := reg.Publish(ctx, r, me); err != nil {
 			return rep, fmt.Errorf("publishing %s under %s: %w", me.Addr, record, err)
 		}
-		rep.Published = true
+		rep.Published, rep.Refreshed = true, me.Refreshed
 	}
 	var stale []Member
 	for _, m := range r.List() {
@@ -116,14 +120,17 @@ func Leave(ctx context.Context, reg Registry, record, instance string) (bool, er
 
 // current reports whether r carries exactly one record of me, with me's
 // address, refreshed less than refresh before me.Refreshed.
-func current(r Roster, me Member, refresh time.Duration) bool {
+func current(r Roster, me Member, refresh time.Duration) (time.Time, bool) {
 	var mine []Member
 	for _, m := range r.List() {
 		if m.InstanceID == me.InstanceID {
 			mine = append(mine, m)
 		}
 	}
-	return len(mine) == 1 && mine[0].Addr == me.Addr && me.Refreshed.Sub(mine[0].Refreshed) < refresh
+	if len(mine) == 1 && mine[0].Addr == me.Addr && me.Refreshed.Sub(mine[0].Refreshed) < refresh {
+		return mine[0].Refreshed, true
+	}
+	return time.Time{}, false
 }
 
 // holds reports whether r still has a record of m's instance (with m's
