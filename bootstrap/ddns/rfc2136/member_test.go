@@ -3,6 +3,8 @@ package rfc2136
 import (
 	"context"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -233,3 +235,17 @@ func bindUpdate(t *testing.T, c *Client, zone string, rrs ...string) error {
 type rcodeError struct{ s string }
 
 func (e *rcodeError) Error() string { return strings.ToLower(e.s) }
+
+// TestDocsShowTheRolePolicies keeps docs/dns.md's role record grants the
+// ones the tests use.
+func TestDocsShowTheRolePolicies(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "dns.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"BIND update-policy": "update-policy {\n" + RoleBindPolicy + "\n};", "Knot ACL": "acl:\n" + RoleKnotACL} {
+		if !strings.Contains(string(b), text) {
+			t.Errorf("docs/dns.md does not show the role record's %s the tests use:\n%s", what, text)
+		}
+	}
+}
