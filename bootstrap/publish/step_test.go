@@ -226,3 +226,39 @@ func TestStepCachedFactsPublishNothing(t *testing.T) {
 		t.Errorf("cached facts: pending %v, %+v, %v", p.(step.Pending).Pending(), res, err)
 	}
 }
+
+// TestStepLeaveUnreachable: a server that does not answer makes leave
+// fail within its deadline, naming the role, and keeps the state (the
+// next run still knows it published).
+func TestStepLeaveUnreachable(t *testing.T) {
+	srv := bind.StartWith(t, bind.Options{Zone: "example.test", Keys: []string{"role-key"}, UpdatePolicy: policy})
+	in := newInstance(t, srv, "i-a", "10.0.0.1", clock.NewFake(time.Now().UTC()))
+	in.run(New())
+	// The server goes away: a port where nothing listens.
+	gone := *in.cfg
+	gone.DNS.Accounts = map[string]config.Account{"corp": func() config.Account {
+		a := in.cfg.DNS.Accounts["corp"]
+		a.Server = "127.0.0.1:9"
+		a.Timeout = config.Duration{Duration: 500 * time.Millisecond}
+		return a
+	}()}
+	in.cfg = &gone
+	p, err := NewLeave().Plan(context.Background(), in.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = p.Apply(ctx)
+	if err == nil || !strings.Contains(err.Error(), "role queue (queue.roles.example.test)") {
+		t.Fatalf("leave with the server gone: %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("leave took %s", time.Since(start))
+	}
+	var st map[string]Entry
+	if found, _, err := in.env().State.Load(stateName, &st); err != nil || !found || st["queue"].Addr.String() != "10.0.0.1" {
+		t.Errorf("state after a failed leave: %v %v %v", st, found, err)
+	}
+}
