@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,9 @@ type job struct {
 	role, record, account string
 	addr                  netip.Addr
 	why                   string
+	// withdraw removes this instance from a record it no longer
+	// publishes under (the role's publish, record or account changed).
+	withdraw bool
 }
 
 // Plan implements step.Step: it reads the state only, so that a run with
@@ -77,6 +81,9 @@ func (s *Step) Plan(_ context.Context, env *step.Env) (step.Plan, error) {
 		}
 	}
 	peers := env.Config.Peers
+	if !s.leave {
+		p.withdrawals(env.Config)
+	}
 	for _, role := range peers.DiscoverNames() {
 		d := peers.Discover[role]
 		if d.Source != config.DiscoverDNS || d.Publish == nil {
@@ -114,6 +121,32 @@ func (s *Step) Plan(_ context.Context, env *step.Env) (step.Plan, error) {
 	return p, nil
 }
 
+// withdrawals plans the removal of what the state says this instance
+// published and the configuration no longer asks for. Through an account
+// that is gone there is no way to remove it: the entry is forgotten, and
+// the other members prune the record after 24 hours.
+func (p *Plan) withdrawals(cfg *config.Config) {
+	roles := make([]string, 0, len(p.state))
+	for r := range p.state {
+		roles = append(roles, r)
+	}
+	slices.Sort(roles)
+	for _, role := range roles {
+		e := p.state[role]
+		d, ok := cfg.Peers.Discover[role]
+		if ok && d.Source == config.DiscoverDNS && d.Publish != nil &&
+			strings.TrimSuffix(strings.ToLower(d.Record), ".") == e.Record && d.Publish.Account == e.Account {
+			continue
+		}
+		if _, ok := cfg.DNS.Accounts[e.Account]; !ok {
+			p.forget = append(p.forget, role)
+			continue
+		}
+		p.jobs = append(p.jobs, job{role: role, record: e.Record, account: e.Account, withdraw: true,
+			why: "role " + role + " no longer publishes under it"})
+	}
+}
+
 // address is the instance's address of kind, or why there is none to
 // publish: cached facts may be a stop/start old, so they are never
 // published.
@@ -139,15 +172,21 @@ type Plan struct {
 	state   map[string]Entry
 	jobs    []job
 	skipped []string
+	// forget lists state entries whose account is gone.
+	forget []string
 }
 
 // Pending implements step.Pending.
-func (p *Plan) Pending() bool { return len(p.jobs) > 0 }
+func (p *Plan) Pending() bool { return len(p.jobs) > 0 || len(p.forget) > 0 }
 
 // Describe implements step.Plan.
 func (p *Plan) Describe(w io.Writer) {
+	for _, r := range p.forget {
+		e := p.state[r]
+		fmt.Fprintf(w, "forget that role %s published under %s: account %s is gone, so the others prune it after %s\n", r, e.Record, e.Account, member.StaleAfter)
+	}
 	for _, j := range p.jobs {
-		if p.s.leave {
+		if p.s.leave || j.withdraw {
 			fmt.Fprintf(w, "remove this instance from %s (role %s) through account %s\n", j.record, j.role, j.account)
 			continue
 		}
@@ -163,15 +202,18 @@ func (p *Plan) Describe(w io.Writer) {
 func (p *Plan) Apply(ctx context.Context) (step.Result, error) {
 	var res step.Result
 	res.Degraded = append(res.Degraded, p.skipped...)
-	if len(p.jobs) == 0 {
-		return res, nil
+	changed := false
+	for _, r := range p.forget {
+		e := p.state[r]
+		p.env.Log.Warn().Str("role", r).Str("record", e.Record).Msgf("account %s is gone: this instance's record under %s cannot be removed; the other members prune it after %s", e.Account, e.Record, member.StaleAfter)
+		delete(p.state, r)
+		changed = true
 	}
 	id := ""
 	if p.env.Facts != nil {
 		id = p.env.Facts.InstanceID
 	}
 	var errs []error
-	changed := false
 	for _, j := range p.jobs {
 		rctx, cancel := context.WithTimeout(ctx, roleTimeout)
 		err := p.apply(rctx, j, id, &res)
@@ -195,7 +237,7 @@ func (p *Plan) apply(ctx context.Context, j job, id string, res *step.Result) er
 	if err != nil {
 		return err
 	}
-	if p.s.leave {
+	if p.s.leave || j.withdraw {
 		left, err := member.Leave(ctx, reg, j.record, id)
 		if err != nil {
 			return err

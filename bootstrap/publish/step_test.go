@@ -262,3 +262,41 @@ func TestStepLeaveUnreachable(t *testing.T) {
 		t.Errorf("state after a failed leave: %v %v %v", st, found, err)
 	}
 }
+
+// TestStepWithdrawsWhatIsNoLongerPublished: a role whose publish is
+// removed from the configuration is left at the next run; one whose
+// account is gone is forgotten (the others prune it).
+func TestStepWithdrawsWhatIsNoLongerPublished(t *testing.T) {
+	srv := bind.StartWith(t, bind.Options{Zone: "example.test", Keys: []string{"role-key"}, UpdatePolicy: policy})
+	clk := clock.NewFake(time.Now().UTC())
+	a := newInstance(t, srv, "i-a", "10.0.0.1", clk)
+	b := newInstance(t, srv, "i-b", "10.0.0.2", clk)
+	a.run(New())
+	b.run(New())
+
+	noPublish := func(in *instance, dropAccount bool) {
+		cfg := *in.cfg
+		cfg.Peers.Discover = map[string]config.Discover{"queue": {Source: "dns", Record: record}}
+		if dropAccount {
+			cfg.DNS.Accounts = map[string]config.Account{}
+		}
+		in.cfg = &cfg
+	}
+	noPublish(a, false)
+	if _, changed := a.run(New()); !slices.Equal(changed, []string{"removed i-a from " + record}) {
+		t.Errorf("publish removed: %v", changed)
+	}
+	if pending, changed := a.run(New()); pending || len(changed) > 0 {
+		t.Errorf("the run after: pending %v, %v", pending, changed)
+	}
+	noPublish(b, true)
+	if pending, changed := b.run(New()); !pending || len(changed) > 0 {
+		t.Errorf("account gone: pending %v, %v", pending, changed)
+	}
+	if pending, _ := b.run(New()); pending {
+		t.Error("the entry of a gone account was not forgotten")
+	}
+	if d := cmp.Diff([]string{"A 10.0.0.2", "member i-b 10.0.0.2"}, lookup(t, srv)); d != "" {
+		t.Errorf("records (-want +got):\n%s", d)
+	}
+}
