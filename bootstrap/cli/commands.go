@@ -141,8 +141,9 @@ func Commands() []Command {
 			Name:    "run",
 			Summary: "do the boot job now (what the systemd units run)",
 			Help: "Gathers the instance's facts, reads the configuration and user-data, then runs each step in\n" +
-				"order: facts, instance store, dynamic DNS, /etc/hosts, templates, disk guard. A failing step\n" +
-				"does not stop the others. A run in which nothing changed sends no request and writes no file.",
+				"order: facts, instance store, dynamic DNS, DNS role records, /etc/hosts, templates, disk guard.\n" +
+				"A failing step does not stop the others. A run in which nothing changed sends no request and\n" +
+				"writes no file.",
 			Flags: []Flag{
 				{Name: "force", Type: FlagBool, Help: "send DNS updates and run template actions even when nothing changed; clear sticky provider errors"},
 				{Name: "lock-wait", Type: FlagDuration, Arg: "DURATION", Default: "2m0s", Help: "how long to wait for another run to finish"},
