@@ -70,8 +70,17 @@ publish = { account = "aws" }
 		}
 		return r
 	}
-	run(0, "run")
-	run(1, "run")
+	// A publish costs one List of the role record and one change batch.
+	for i := range insts {
+		before := peer.Counts()
+		run(i, "run")
+		after := peer.Counts()
+		got := fmt.Sprintf("list=%d change=%d", after["route53:ListResourceRecordSets"]-before["route53:ListResourceRecordSets"],
+			after["route53:ChangeResourceRecordSets"]-before["route53:ChangeResourceRecordSets"])
+		if got != "list=1 change=1" {
+			t.Errorf("instance %d's first run: %s, want list=1 change=1", i+1, got)
+		}
+	}
 	want := []string{
 		"_ec2boot-members.queue.roles.example.test. TXT i-0e2e5p00000000001 true", "_ec2boot-members.queue.roles.example.test. TXT i-0e2e5p00000000002 true",
 		"queue.roles.example.test. A i-0e2e5p00000000001 true", "queue.roles.example.test. A i-0e2e5p00000000002 true"}
