@@ -24,14 +24,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/ec2boot/ec2boot/internal/testenv"
+	"github.com/ec2boot/ec2boot/internal/testpeer/daemon"
 )
 
 // KeyName is the TSIG key's name; its algorithm is HMAC-SHA256.
@@ -51,9 +50,7 @@ type Server struct {
 	// Dir/NAME.key.
 	Secrets map[string]string
 
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
+	proc *daemon.Process
 }
 
 // Binary returns named's path, or an error saying how to install it.
@@ -97,27 +94,24 @@ func StartWith(t testing.TB, opt Options) *Server {
 	if err != nil {
 		testenv.Missing(t, "%v", err)
 	}
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		s, err := start(named, t.TempDir(), opt)
-		if err == nil {
-			t.Cleanup(s.stop)
-			return s
-		}
-		lastErr = err
-		if opt.Listen != "" || !strings.Contains(err.Error(), "address in use") {
-			break
-		}
+	// A fixed address taken by someone else stays taken.
+	attempts := 5
+	if opt.Listen != "" {
+		attempts = 1
 	}
-	t.Fatalf("bind: %v", lastErr)
-	return nil
+	s, err := daemon.Retry(attempts, func() (*Server, error) { return start(named, t.TempDir(), opt) })
+	if err != nil {
+		t.Fatalf("bind: %v", err)
+	}
+	t.Cleanup(s.stop)
+	return s
 }
 
 func start(named, dir string, opt Options) (*Server, error) {
 	zone := strings.TrimSuffix(strings.ToLower(opt.Zone), ".")
 	addr := opt.Listen
 	if addr == "" {
-		port, err := freePort()
+		port, err := daemon.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -178,61 +172,21 @@ zone %q {
 			return nil, err
 		}
 	}
-	s.out = &syncBuffer{}
-	s.cmd = exec.Command(named, "-g", "-n", "1", "-c", filepath.Join(dir, "named.conf"))
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start named: %w", err)
+	cmd := exec.Command(named, "-g", "-n", "1", "-c", filepath.Join(dir, "named.conf"))
+	cmd.Dir = dir
+	if s.proc, err = daemon.Start(cmd); err != nil {
+		return nil, err
 	}
-	s.done = make(chan error, 1)
-	go func() { s.done <- s.cmd.Wait() }()
-
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			s.done <- err
-			return nil, fmt.Errorf("named exited (%v):\n%s", err, s.out.String())
-		default:
-		}
-		if strings.Contains(s.out.String(), "address in use") {
-			s.stop()
-			return nil, fmt.Errorf("named on %s: address in use", s.Addr)
-		}
-		if s.answers() {
-			return s, nil
-		}
-		time.Sleep(5 * time.Millisecond)
+	if err := s.proc.WaitSOA(s.Addr, s.Zone, 10*time.Second); err != nil {
+		return nil, err
 	}
-	s.stop()
-	return nil, fmt.Errorf("named did not answer on %s within 10s:\n%s", s.Addr, s.out.String())
+	return s, nil
 }
 
-func (s *Server) answers() bool {
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(s.Zone), dns.TypeSOA)
-	c := &dns.Client{Net: "tcp", Timeout: 200 * time.Millisecond}
-	r, _, err := c.Exchange(m, s.Addr)
-	return err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) > 0
-}
-
-func (s *Server) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+func (s *Server) stop() { s.proc.Stop(5 * time.Second) }
 
 // Log is named's output so far, for failure messages.
-func (s *Server) Log() string { return s.out.String() }
+func (s *Server) Log() string { return s.proc.Log() }
 
 // Update makes name carry exactly addrs (both families; an empty list
 // deletes it) with one TSIG-signed RFC 2136 update.
@@ -329,40 +283,4 @@ func (s *Server) NSUpdate(ctx context.Context, script string) error {
 		return fmt.Errorf("nsupdate: %w: %s", err, bytes.TrimSpace(out))
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	for i := 0; i < 20; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", l.Addr().String())
-		l.Close()
-		if err != nil {
-			continue
-		}
-		pc.Close()
-		return port, nil
-	}
-	return 0, errors.New("no free loopback port")
-}
-
-// syncBuffer collects named's output from its goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/internal/testpeer/daemon"
 )
 
 func TestUpdateLookupAndNSUpdate(t *testing.T) {
@@ -66,7 +68,7 @@ func TestStartWithFixedAddress(t *testing.T) {
 }
 
 func freePortText(t *testing.T) string {
-	p, err := freePort()
+	p, err := daemon.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

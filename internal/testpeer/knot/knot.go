@@ -8,7 +8,6 @@
 package knot
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -20,14 +19,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/ec2boot/ec2boot/internal/testenv"
+	"github.com/ec2boot/ec2boot/internal/testpeer/daemon"
 )
 
 // Server is a running knotd.
@@ -38,9 +34,7 @@ type Server struct {
 	// Secrets holds the base64 hmac-sha256 secret of each key, by name.
 	Secrets map[string]string
 
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
+	proc *daemon.Process
 }
 
 // Options configure Start.
@@ -72,27 +66,19 @@ func Start(t testing.TB, opt Options) *Server {
 	if err != nil {
 		testenv.Missing(t, "%v", err)
 	}
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		s, err := start(bin, t.TempDir(), opt)
-		if err == nil {
-			t.Cleanup(s.stop)
-			return s
-		}
-		lastErr = err
-		if !strings.Contains(err.Error(), "address in use") {
-			break
-		}
+	s, err := daemon.Retry(5, func() (*Server, error) { return start(bin, t.TempDir(), opt) })
+	if err != nil {
+		t.Fatalf("knot: %v", err)
 	}
-	t.Fatalf("knot: %v", lastErr)
-	return nil
+	t.Cleanup(s.stop)
+	return s
 }
 
 var aclID = regexp.MustCompile(`(?m)^\s*-\s*id:\s*(\S+)`)
 
 func start(bin, dir string, opt Options) (*Server, error) {
 	zone := strings.TrimSuffix(strings.ToLower(opt.Zone), ".")
-	port, err := freePort()
+	port, err := daemon.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -149,94 +135,18 @@ log:
 	if err := os.WriteFile(filepath.Join(dir, "zones", zone+".zone"), []byte(zoneText), 0o600); err != nil {
 		return nil, err
 	}
-	s.out = &syncBuffer{}
-	s.cmd = exec.Command(bin, "-c", filepath.Join(dir, "knot.conf"))
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start knotd: %w", err)
+	cmd := exec.Command(bin, "-c", filepath.Join(dir, "knot.conf"))
+	cmd.Dir = dir
+	if s.proc, err = daemon.Start(cmd); err != nil {
+		return nil, err
 	}
-	s.done = make(chan error, 1)
-	go func() { s.done <- s.cmd.Wait() }()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			s.done <- err
-			return nil, fmt.Errorf("knotd exited (%v):\n%s", err, s.out.String())
-		default:
-		}
-		if strings.Contains(s.out.String(), "Address already in use") {
-			s.stop()
-			return nil, fmt.Errorf("knotd on %s: address in use", s.Addr)
-		}
-		if s.answers() {
-			return s, nil
-		}
-		time.Sleep(5 * time.Millisecond)
+	if err := s.proc.WaitSOA(s.Addr, s.Zone, 10*time.Second); err != nil {
+		return nil, err
 	}
-	s.stop()
-	return nil, fmt.Errorf("knotd did not answer on %s within 10s:\n%s", s.Addr, s.out.String())
+	return s, nil
 }
 
-// answers asks over TCP: a UDP probe sent before the socket is up would
-// cost a retry.
-func (s *Server) answers() bool {
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(s.Zone), dns.TypeSOA)
-	c := &dns.Client{Net: "tcp", Timeout: 200 * time.Millisecond}
-	r, _, err := c.Exchange(m, s.Addr)
-	return err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) > 0
-}
-
-func (s *Server) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+func (s *Server) stop() { s.proc.Stop(5 * time.Second) }
 
 // Log is knotd's output so far, for failure messages.
-func (s *Server) Log() string { return s.out.String() }
-
-func freePort() (int, error) {
-	for i := 0; i < 20; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", l.Addr().String())
-		l.Close()
-		if err != nil {
-			continue
-		}
-		pc.Close()
-		return port, nil
-	}
-	return 0, errors.New("no free loopback port")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+func (s *Server) Log() string { return s.proc.Log() }
