@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ec2boot/ec2boot/internal/testenv"
 	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
+	"github.com/ec2boot/ec2boot/internal/testpeer/daemon"
 )
 
 // instance is one EC2 "instance": a network namespace with an address on
@@ -34,10 +34,8 @@ type instance struct {
 	imdsAddr string
 	// imdsV1 lets the emulator answer requests without a session token
 	// too (a launch template's http_tokens "optional").
-	imdsV1   bool
-	imds     *exec.Cmd
-	imdsDone chan struct{}
-	imdsLog  *lockedBuffer
+	imdsV1 bool
+	imds   *daemon.Process
 }
 
 // ipCmd runs ip(8) and fails the test on error.
@@ -106,22 +104,16 @@ func (in *instance) startIMDS(t *testing.T) {
 	if err := os.WriteFile(cfg, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	in.imdsLog = &lockedBuffer{}
-	in.imds = exec.Command("ip", "netns", "exec", in.netns, bin, "-c", cfg)
-	in.imds.Env = append(os.Environ(), "HOME="+dir)
-	in.imds.Stdout, in.imds.Stderr = in.imdsLog, in.imdsLog
-	in.imds.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := in.imds.Start(); err != nil {
+	cmd := exec.Command("ip", "netns", "exec", in.netns, bin, "-c", cfg)
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	if in.imds, err = daemon.Start(cmd); err != nil {
 		t.Fatal(err)
 	}
-	in.imdsDone = make(chan struct{})
-	cmd, done := in.imds, in.imdsDone
-	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(in.stopIMDS)
 	// Ready when a token PUT succeeds from inside the namespace.
 	probe := `for i in $(seq 1 300); do curl -sf -o /dev/null -m 1 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://` + listen + `/latest/api/token && exit 0; sleep 0.02; done; exit 1`
 	if out, err := runErr(30*time.Second, nil, "ip", "netns", "exec", in.netns, "sh", "-c", probe); err != nil {
-		t.Fatalf("metadata emulator in %s not ready: %v %s\n%s", in.netns, err, out, in.imdsLog.String())
+		t.Fatalf("metadata emulator in %s not ready: %v %s\n%s", in.netns, err, out, in.imds.Log())
 	}
 }
 
@@ -129,8 +121,7 @@ func (in *instance) stopIMDS() {
 	if in.imds == nil {
 		return
 	}
-	_ = in.imds.Process.Kill()
-	<-in.imdsDone
+	in.imds.Kill()
 	in.imds = nil
 }
 

@@ -9,20 +9,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ec2boot/ec2boot/internal/testpeer/daemon"
 )
 
 // container is one booted systemd-nspawn container: systemd as PID 1 on a
 // volatile overlay of the image, in the given network namespace.
 type container struct {
 	name string
-	cmd  *exec.Cmd
-	out  *lockedBuffer
-	done chan struct{}
-	err  error
+	proc *daemon.Process
 	pid1 int
 }
 
@@ -45,28 +42,19 @@ func bootRoot(t *testing.T, rootfs, name, netns string, volatile bool) *containe
 	if volatile {
 		args = append(args, "--volatile=overlay")
 	}
-	c := &container{name: name, out: &lockedBuffer{}, done: make(chan struct{})}
-	c.cmd = exec.Command("unshare", args...)
-	c.cmd.Env = append(os.Environ(), "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1")
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("start container %s: %v", name, err)
+	cmd := exec.Command("unshare", args...)
+	cmd.Env = append(os.Environ(), "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1")
+	proc, err := daemon.Start(cmd)
+	if err != nil {
+		t.Fatalf("container %s: %v", name, err)
 	}
-	go func() { c.err = c.cmd.Wait(); close(c.done) }()
+	c := &container{name: name, proc: proc}
 	t.Cleanup(func() { c.stop(t) })
-	deadline := time.Now().Add(30 * time.Second)
-	for c.pid1 == 0 {
-		select {
-		case <-c.done:
-			t.Fatalf("container %s exited at start: %v\n%s", name, c.err, c.out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("container %s: no systemd after 30s\n%s", name, c.out.String())
-		}
-		c.pid1 = findChild(c.cmd.Process.Pid, "systemd")
-		time.Sleep(20 * time.Millisecond)
+	if err := proc.WaitReady(30*time.Second, 20*time.Millisecond, func() (bool, error) {
+		c.pid1 = findChild(proc.Pid(), "systemd")
+		return c.pid1 != 0, nil
+	}); err != nil {
+		t.Fatalf("container %s: no systemd: %v", name, err)
 	}
 	return c
 }
@@ -74,18 +62,8 @@ func bootRoot(t *testing.T, rootfs, name, netns string, volatile bool) *containe
 // stop halts the container (SIGTERM makes nspawn shut the guest down) and
 // waits; it is idempotent.
 func (c *container) stop(t *testing.T) {
-	select {
-	case <-c.done:
-		return
-	default:
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(30 * time.Second):
-		t.Errorf("container %s did not halt within 30s; killing it", c.name)
-		_ = c.cmd.Process.Kill()
-		<-c.done
+	if c.proc.Stop(30 * time.Second) {
+		t.Errorf("container %s did not halt within 30s; killed it", c.name)
 	}
 }
 
@@ -200,22 +178,4 @@ func (c *container) show(t *testing.T, unit string, props ...string) map[string]
 		}
 	}
 	return m
-}
-
-// lockedBuffer collects a process's output while tests read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
