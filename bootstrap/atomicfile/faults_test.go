@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 func execSelf(t *testing.T) *exec.Cmd {
@@ -15,11 +17,11 @@ func execSelf(t *testing.T) *exec.Cmd {
 }
 
 func TestENOSPCLeavesTargetIntact(t *testing.T) {
-	if !inChild(t, true) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	dir := t.TempDir()
-	mount(t, "tmpfs", dir, "tmpfs", 0, "size=64k")
+	testenv.Mount(t, "tmpfs", dir, "tmpfs", 0, "size=64k")
 	p := filepath.Join(dir, "app.conf")
 	writeFile(t, p, "old content\n", 0o644)
 	before := idOf(t, p)
@@ -40,11 +42,11 @@ func TestENOSPCLeavesTargetIntact(t *testing.T) {
 }
 
 func TestReadOnlyMountLeavesTargetIntact(t *testing.T) {
-	if !inChild(t, true) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	dir := t.TempDir()
-	mount(t, "tmpfs", dir, "tmpfs", 0, "size=1m")
+	testenv.Mount(t, "tmpfs", dir, "tmpfs", 0, "size=1m")
 	p := filepath.Join(dir, "hosts")
 	writeFile(t, p, "old\n", 0o666)
 	if err := syscall.Mount(dir, dir, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
@@ -65,7 +67,7 @@ func TestReadOnlyMountLeavesTargetIntact(t *testing.T) {
 }
 
 func TestBindMountedSingleFile(t *testing.T) {
-	if !inChild(t, true) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	dir := t.TempDir()
@@ -77,7 +79,7 @@ func TestBindMountedSingleFile(t *testing.T) {
 	p := filepath.Join(etc, "hosts")
 	writeFile(t, src, "127.0.0.1 localhost\n", 0o644)
 	writeFile(t, p, "", 0o644)
-	mount(t, src, p, "", syscall.MS_BIND, "")
+	testenv.Mount(t, src, p, "", syscall.MS_BIND, "")
 
 	if mp, err := IsMountPoint(p); err != nil || !mp {
 		t.Fatalf("IsMountPoint = %v, %v", mp, err)
@@ -134,16 +136,16 @@ func TestBindMountedSingleFile(t *testing.T) {
 }
 
 func TestBindMountedSingleFileFull(t *testing.T) {
-	if !inChild(t, true) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	dir := t.TempDir()
-	mount(t, "tmpfs", dir, "tmpfs", 0, "size=64k")
+	testenv.Mount(t, "tmpfs", dir, "tmpfs", 0, "size=64k")
 	src := filepath.Join(dir, "src")
 	p := filepath.Join(dir, "target")
 	writeFile(t, src, "old\n", 0o644)
 	writeFile(t, p, "", 0o644)
-	mount(t, src, p, "", syscall.MS_BIND, "")
+	testenv.Mount(t, src, p, "", syscall.MS_BIND, "")
 	_, err := Write(p, []byte(strings.Repeat("x", 256*1024)), Defaults())
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("err = %v, want ENOSPC", err)

@@ -2,47 +2,12 @@ package atomicfile
 
 import (
 	"os"
-	"os/exec"
 	"syscall"
 	"testing"
-
-	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
+// childEnv marks the re-run of a test that kills itself.
 const childEnv = "ATOMICFILE_TEST_CHILD"
-
-// inChild re-runs the current test in a child process (optionally in a
-// private mount namespace) and reports whether we are that child. The parent
-// fails when the child fails. Unsharing inside a running test would affect
-// one OS thread only, hence the re-exec.
-func inChild(t *testing.T, mountNS bool) bool {
-	t.Helper()
-	if os.Getenv(childEnv) == t.Name() {
-		return true
-	}
-	if mountNS && os.Geteuid() != 0 {
-		testenv.Missing(t, "needs root: private mount namespace")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
-	if mountNS {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	}
-	out, err := cmd.CombinedOutput()
-	t.Logf("child output:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
-	return false
-}
-
-func mount(t *testing.T, source, target, fstype string, flags uintptr, data string) {
-	t.Helper()
-	if err := syscall.Mount(source, target, fstype, flags, data); err != nil {
-		t.Fatalf("mount %s on %s: %v", source, target, err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(target, syscall.MNT_DETACH) })
-}
 
 type fileID struct {
 	ino    uint64

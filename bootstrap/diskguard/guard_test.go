@@ -3,11 +3,9 @@ package diskguard
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,28 +17,6 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 	"github.com/ec2boot/ec2boot/internal/testenv"
 )
-
-const nsEnv = "DISKGUARD_TEST_IN_MOUNTNS"
-
-// inMountNS re-runs the test in a child with a private mount namespace.
-func inMountNS(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(nsEnv) == "1" {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		testenv.Missing(t, "needs root: tmpfs mounts in a private mount namespace")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), nsEnv+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a private mount namespace:\n%s", out)
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("test in mount namespace: %v", err)
-	}
-	return false
-}
 
 func TestPercent(t *testing.T) {
 	for _, tt := range []struct {
@@ -91,7 +67,7 @@ func runGuard(t *testing.T, s *Step, root string) (step.Result, string) {
 }
 
 func TestGuard(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	tests := []struct {

@@ -3,9 +3,7 @@ package hostfs
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -13,31 +11,10 @@ import (
 	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
-const childEnv = "HOSTFS_TEST_CHILD"
-
-// inMountNS re-runs the test in a private mount namespace; true in the
-// child.
-func inMountNS(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(childEnv) == t.Name() {
-		return true
-	}
-	testenv.Root(t, "private mount namespace")
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a private mount namespace:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
-	return false
-}
-
 // A mount goes onto the directory resolved, never through a link that
 // appeared on the way since.
 func TestMountOntoRefusesALinkOnTheWay(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	dir := t.TempDir()

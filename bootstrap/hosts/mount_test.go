@@ -2,7 +2,6 @@ package hosts
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -11,34 +10,11 @@ import (
 	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
-const childEnv = "HOSTS_TEST_CHILD"
-
-// inMountNS re-runs the test in a private mount namespace; true in the
-// child.
-func inMountNS(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(childEnv) == t.Name() {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		testenv.Missing(t, "needs root: private mount namespace")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("child output:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
-	return false
-}
-
 // TestStepContainerBindMountedHosts: a container's /etc/hosts is a file
 // bind-mounted from the host; the block is written into it in place, the
 // host-side file sees it, and a second run changes nothing.
 func TestStepContainerBindMountedHosts(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root := t.TempDir()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -91,15 +90,7 @@ func TestAutoDetectsTheJournalStream(t *testing.T) {
 // on /run, where go-systemd's journal package sends), and reads the
 // datagrams as journald would.
 func TestJournalFields(t *testing.T) {
-	if os.Getenv("EC2BOOT_TEST_JOURNAL_CHILD") == "" {
-		testenv.Root(t, "a private mount namespace")
-		cmd := exec.Command(os.Args[0], "-test.run=^TestJournalFields$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), "EC2BOOT_TEST_JOURNAL_CHILD=1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-		out, err := cmd.CombinedOutput()
-		if err != nil || !bytes.Contains(out, []byte("--- PASS: TestJournalFields")) {
-			t.Fatalf("in a private mount namespace: %v\n%s", err, out)
-		}
+	if !testenv.InMountNS(t) {
 		return
 	}
 	// The child: the mount namespace is private (the parent asked for

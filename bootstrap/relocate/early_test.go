@@ -8,12 +8,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // The early unit runs without the metadata service: no facts, only the
 // cached config and the state on the root disk.
 func TestEarlyWithoutFacts(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, before := tmpfsScenario(t, "64m")
@@ -43,7 +44,7 @@ func TestEarlyWithoutFacts(t *testing.T) {
 }
 
 func TestDisabledDoesNothing(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, _ := tmpfsScenario(t, "64m")

@@ -3,6 +3,5 @@ package relocate
 // Test helpers for the external tests (package relocate_test), which drive
 // the step through bootstrap/run as the binary does.
 var (
-	InMountNS     = inMountNS
 	TmpfsScenario = tmpfsScenario
 )

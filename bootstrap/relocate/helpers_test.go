@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,35 +26,9 @@ import (
 	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
-const nsEnv = "RELOCATE_TEST_IN_MOUNTNS"
-
 func needRoot(t *testing.T, why string) {
 	t.Helper()
 	testenv.Root(t, why)
-}
-
-// inMountNS re-runs the calling test in a child process with its own mount
-// namespace (Go makes every mount in it private), so nothing the test mounts
-// is seen by the host, and everything vanishes when the child exits. It
-// returns true in the child, which then runs the test body.
-func inMountNS(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(nsEnv) == "1" {
-		return true
-	}
-	needRoot(t, "mounts in a private mount namespace")
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), nsEnv+"=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a private mount namespace:\n%s", out)
-	if err != nil {
-		t.Fatalf("test in mount namespace: %v", err)
-	}
-	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("the test did not pass in the mount namespace")
-	}
-	return false
 }
 
 // newRoot makes a --root directory with a fake sysfs tree from testdata and

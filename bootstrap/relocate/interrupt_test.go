@@ -6,13 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // TestInterruptedRelocationStartsNoPath: a run interrupted between its
 // plan and its apply copies, verifies and mounts nothing and writes no
 // marker; the next run relocates as usual.
 func TestInterruptedRelocationStartsNoPath(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, _ := tmpfsScenario(t, "64m")

@@ -19,6 +19,7 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/relocate"
 	"github.com/ec2boot/ec2boot/bootstrap/run"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 type metadata struct{}
@@ -32,7 +33,7 @@ func (metadata) UserData(context.Context) ([]byte, error) { return nil, nil }
 // does and counts the log lines of each event: each relocation is one line,
 // carrying the step's name.
 func TestEachRelocationLoggedOnce(t *testing.T) {
-	if !relocate.InMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, _ := relocate.TmpfsScenario(t, "64m")

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // tmpfsScenario is a root with a rich /var/log, a /var/tmp, a /tmp that is
@@ -29,7 +31,7 @@ func tmpfsScenario(t *testing.T, storeSize string) (root string, before Manifest
 }
 
 func TestRelocateOntoTmpfsStore(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, before := tmpfsScenario(t, "64m")
@@ -134,7 +136,7 @@ func statOf(t *testing.T, p string) fileStat {
 }
 
 func TestNoInstanceStoreDoesNothing(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	tests := []struct {
@@ -187,7 +189,7 @@ func TestNoInstanceStoreDoesNothing(t *testing.T) {
 }
 
 func TestStoreFillsMidCopy(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, before := tmpfsScenario(t, "")
@@ -245,7 +247,7 @@ func TestStoreFillsMidCopy(t *testing.T) {
 }
 
 func TestNotEnoughSpaceRefusedBeforeCopy(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root := newRoot(t, "ebs-only")
@@ -264,7 +266,7 @@ func TestNotEnoughSpaceRefusedBeforeCopy(t *testing.T) {
 }
 
 func TestReclaim(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, before := tmpfsScenario(t, "64m")

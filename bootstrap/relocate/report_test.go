@@ -6,12 +6,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // TestPathStates: what status and the metrics show per path, after a first
 // relocation and after a run that changes nothing.
 func TestPathStates(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, _ := tmpfsScenario(t, "64m")

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // tib is the apparent size of a lastlog after a login by a high UID: the
@@ -92,7 +94,7 @@ func TestContentSum(t *testing.T) {
 // holding one 8-byte record at its end (a login by UID ~2^34/292) is
 // relocated, verified and stays sparse on the instance store.
 func TestRelocateTerabyteLastlog(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, _ := tmpfsScenario(t, "64m")

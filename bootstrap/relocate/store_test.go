@@ -14,6 +14,7 @@ import (
 
 	"github.com/ec2boot/ec2boot/bootstrap/state"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 func TestProbe(t *testing.T) {
@@ -85,7 +86,7 @@ func deviceSum(t *testing.T, dev string) [32]byte {
 // A blank EBS disk and an instance store that carries anything are never
 // formatted, whatever relocate.format says.
 func TestNeverFormat(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	tests := []struct {
@@ -132,7 +133,7 @@ func TestNeverFormat(t *testing.T) {
 // reboot (data kept: mount again, no copy), stop/start (erased: format,
 // skeleton only).
 func TestLoopStoreLifecycle(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	for _, fs := range []string{"ext4", "xfs"} {
@@ -251,7 +252,7 @@ func hiddenDir(t *testing.T, orig string) string {
 // Xen-era types: disks have no model; only the metadata's ephemeral0
 // mapping (sdb, seen as xvdb) makes a disk instance store.
 func TestXenEphemeralHint(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	for _, tt := range []struct {
@@ -293,7 +294,7 @@ func TestXenEphemeralHint(t *testing.T) {
 // `ec2boot plan` says what it would format, mount and copy, and does none
 // of it.
 func TestPlanChangesNothing(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root := newRoot(t, "")

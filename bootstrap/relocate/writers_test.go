@@ -15,6 +15,7 @@ import (
 
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	"github.com/ec2boot/ec2boot/bootstrap/step"
+	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 const writerEnv = "RELOCATE_TEST_WRITER"
@@ -81,7 +82,7 @@ func writeLine(t *testing.T, cmd *exec.Cmd, sc *bufio.Scanner) {
 }
 
 func TestWriterHoldingAFileOpen(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, _ := tmpfsScenario(t, "64m")
@@ -153,7 +154,7 @@ func TestWriterHoldingAFileOpen(t *testing.T) {
 // accepted because a process holds that file open for writing, and the
 // writer is reported.
 func TestBusyWriterDuringCopy(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, _ := tmpfsScenario(t, "64m")
@@ -211,7 +212,7 @@ func TestHelperKilledRelocation(t *testing.T) {
 }
 
 func TestKilledRunConverges(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	for _, stage := range []string{"preflight", "verified", "copied", "bound"} {
@@ -262,7 +263,7 @@ func TestKilledRunConverges(t *testing.T) {
 // A file that changes between copy and verification with nobody holding it
 // open (rotated by a cron job, say) is a real mismatch: nothing is mounted.
 func TestChangedFileWithoutWriterFails(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root, _ := tmpfsScenario(t, "64m")

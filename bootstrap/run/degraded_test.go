@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -22,35 +21,6 @@ import (
 	"github.com/ec2boot/ec2boot/bootstrap/step"
 	"github.com/ec2boot/ec2boot/internal/testenv"
 )
-
-const childEnv = "RUN_TEST_CHILD"
-
-// inMountNS re-runs the test in a private mount namespace (the child's
-// mounts vanish with it); true in the child.
-func inMountNS(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(childEnv) == t.Name() {
-		return true
-	}
-	testenv.Root(t, "private mount namespace")
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a private mount namespace:\n%s", out)
-	if err != nil {
-		t.Fatalf("child: %v", err)
-	}
-	return false
-}
-
-func mount(t *testing.T, src, target, fstype string, flags uintptr, data string) {
-	t.Helper()
-	if err := syscall.Mount(src, target, fstype, flags, data); err != nil {
-		t.Fatalf("mount %s on %s: %v", src, target, err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(target, syscall.MNT_DETACH) })
-}
 
 // writeStep writes one file under the root, as hosts and render do.
 type writeStep struct{ host string }
@@ -97,7 +67,7 @@ func statusOf(rep *Report) []string {
 // that writes /etc fails alone, the state that cannot be saved is a failed
 // part of the run, and the exit code and status say so.
 func TestReadOnlyRoot(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root := t.TempDir()
@@ -106,9 +76,9 @@ func TestReadOnlyRoot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mount(t, root, root, "", syscall.MS_BIND|syscall.MS_REC, "")
-	mount(t, "", root, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, "")
-	mount(t, "tmpfs", filepath.Join(root, "run"), "tmpfs", 0, "size=1m,mode=0755")
+	testenv.Mount(t, root, root, "", syscall.MS_BIND|syscall.MS_REC, "")
+	testenv.Mount(t, "", root, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, "")
+	testenv.Mount(t, "tmpfs", filepath.Join(root, "run"), "tmpfs", 0, "size=1m,mode=0755")
 	if err := os.WriteFile(filepath.Join(root, "etc/probe"), nil, 0o644); !errors.Is(err, syscall.EROFS) {
 		t.Fatalf("the root is not read-only: %v", err)
 	}
@@ -135,7 +105,7 @@ func TestReadOnlyRoot(t *testing.T) {
 // A full /run: the run cannot record its report, so `status` must not keep
 // showing the previous run's success, and the run's exit code says it failed.
 func TestFullRunDoesNotKeepThePreviousSuccess(t *testing.T) {
-	if !inMountNS(t) {
+	if !testenv.InMountNS(t) {
 		return
 	}
 	root := t.TempDir()
@@ -145,7 +115,7 @@ func TestFullRunDoesNotKeepThePreviousSuccess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mount(t, "tmpfs", run, "tmpfs", 0, "size=64k,mode=0755")
+	testenv.Mount(t, "tmpfs", run, "tmpfs", 0, "size=64k,mode=0755")
 	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 	if rep := runWith(root, t0, writeStep{"/etc/app.conf"}); rep.ExitCode != ExitOK {
 		t.Fatalf("first run: exit %d: %+v", rep.ExitCode, rep)

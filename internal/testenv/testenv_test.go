@@ -43,3 +43,54 @@ func TestToolFindsOne(t *testing.T) {
 		t.Error("sh not found")
 	}
 }
+
+// TestInMountNS: a mount made in the child is there for the child's test
+// body and never appears in this process's mount table.
+func TestInMountNS(t *testing.T) {
+	dir := os.Getenv("EC2BOOT_TESTENV_MOUNTNS_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+		t.Setenv("EC2BOOT_TESTENV_MOUNTNS_DIR", dir)
+	}
+	if !InMountNS(t) {
+		if mounted(t, dir) {
+			t.Errorf("the child's tmpfs on %s is seen outside its namespace", dir)
+		}
+		return
+	}
+	Mount(t, "tmpfs", dir, "tmpfs", 0, "size=64k")
+	if !mounted(t, dir) {
+		t.Errorf("tmpfs not mounted on %s in the child", dir)
+	}
+}
+
+// TestInMountNSChildFailure: a failing test body fails the parent.
+func TestInMountNSChildFailure(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestInMountNSChildFailure$", "-test.v")
+		cmd.Env = append(os.Environ(), childEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "the test in a private mount namespace: exit status 1") {
+			t.Errorf("a failing body in the namespace: %v\n%s", err, out)
+		}
+		return
+	}
+	if !InMountNS(t) {
+		return
+	}
+	t.Error("the body fails")
+}
+
+func mounted(t *testing.T, dir string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
+}
