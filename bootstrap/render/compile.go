@@ -72,20 +72,23 @@ func (w *refWalker) node(n parse.Node, top bool) {
 	case *parse.ActionNode:
 		w.pipe(n.Pipe, top)
 	case *parse.IfNode:
-		w.pipe(n.Pipe, top)
-		w.node(n.List, top)
-		w.node(n.ElseList, top)
+		w.branch(&n.BranchNode, top, top)
 	case *parse.RangeNode:
-		w.pipe(n.Pipe, top)
-		w.node(n.List, false)
-		w.node(n.ElseList, top)
+		w.branch(&n.BranchNode, top, false)
 	case *parse.WithNode:
-		w.pipe(n.Pipe, top)
-		w.node(n.List, false)
-		w.node(n.ElseList, top)
+		w.branch(&n.BranchNode, top, false)
 	case *parse.TemplateNode:
 		w.pipe(n.Pipe, top)
 	}
+}
+
+// branch walks an if, range or with; body says whether "." is still the
+// template's data inside its first list (range and with rebind it, the
+// else list keeps the outer one).
+func (w *refWalker) branch(b *parse.BranchNode, top, body bool) {
+	w.pipe(b.Pipe, top)
+	w.node(b.List, body)
+	w.node(b.ElseList, top)
 }
 
 func (w *refWalker) pipe(p *parse.PipeNode, top bool) {

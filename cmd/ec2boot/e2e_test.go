@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/ec2boot/ec2boot/internal/testbin"
 	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
 	"github.com/ec2boot/ec2boot/internal/testpeer/authdns"
 	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
@@ -25,37 +25,17 @@ import (
 // These tests run the real binary, as the systemd units do, against AWS's
 // metadata emulator and the project's dyndns2 provider with its DNS server.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// ec2bootBin is this command's binary, built once for the package.
+var ec2bootBin = testbin.New("github.com/ec2boot/ec2boot/cmd/ec2boot")
 
 func binary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ec2boot-e2e")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ec2boot")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return ec2bootBin.Path(t)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	ec2bootBin.Remove()
 	os.Exit(code)
 }
 

@@ -44,50 +44,28 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/ec2boot/ec2boot/internal/testbin"
 	"github.com/ec2boot/ec2boot/internal/testenv"
 )
 
 // repo is the repository's top directory, from this package's.
 const repo = "../.."
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// ec2bootBin is the binary the examples run, built once for the package.
+var ec2bootBin = testbin.New("github.com/ec2boot/ec2boot/cmd/ec2boot")
 
-// binary builds ec2boot once for the package.
 func binary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ec2boot-docs")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ec2boot")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/ec2boot")
-		cmd.Dir = repo
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return ec2bootBin.Path(t)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	ec2bootBin.Remove()
 	os.Exit(code)
 }
 
