@@ -11,10 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	testdaemon "github.com/ec2boot/ec2boot/internal/testpeer/daemon"
 )
 
 // sample is what one measured process cost.
@@ -198,9 +199,8 @@ func diffTrees(before, after tree) written {
 // daemon is a peer process the benchmark started.
 type daemon struct {
 	name string
-	cmd  *exec.Cmd
+	proc *testdaemon.Process
 	log  string
-	done chan struct{}
 }
 
 func startDaemon(name string, argv []string, env []string, log string) (*daemon, error) {
@@ -208,24 +208,20 @@ func startDaemon(name string, argv []string, env []string, log string) (*daemon,
 	if err != nil {
 		return nil, err
 	}
+	// The child has its own copy of the descriptor once started.
+	defer lf.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, lf, lf
-	if err := cmd.Start(); err != nil {
-		lf.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
+	p, err := testdaemon.Start(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	d := &daemon{name: name, cmd: cmd, log: log, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); lf.Close(); close(d.done) }()
-	return d, nil
+	return &daemon{name: name, proc: p, log: log}, nil
 }
 
 func (d *daemon) alive() bool {
-	select {
-	case <-d.done:
-		return false
-	default:
-		return true
-	}
+	ended, _ := d.proc.Exited()
+	return !ended
 }
 
 // stop ends the daemon: SIGTERM, then SIGKILL after 3 s.
@@ -233,13 +229,7 @@ func (d *daemon) stop() {
 	if d == nil {
 		return
 	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(3 * time.Second):
-		_ = d.cmd.Process.Kill()
-		<-d.done
-	}
+	d.proc.Stop(3 * time.Second)
 }
 
 // waitLog waits until the daemon's log holds want.
