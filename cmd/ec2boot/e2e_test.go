@@ -137,16 +137,8 @@ func ec2bootEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...) // no AWS_* from the caller
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	r := result{code, stdout.String(), stderr.String()}
+	res := testbin.Run(t, cmd)
+	r := result{res.Code, res.Stdout, res.Stderr}
 	if strings.Contains(r.stdout+r.stderr, secret) {
 		t.Fatalf("ec2boot %v printed the password:\n%s\n%s", args, r.stdout, r.stderr)
 	}

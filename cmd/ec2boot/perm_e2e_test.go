@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ec2boot/ec2boot/internal/testbin"
 	"github.com/ec2boot/ec2boot/internal/testenv"
 	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
 )
@@ -23,16 +24,8 @@ func asNobody(t *testing.T, name string, args ...string) (int, string, string) {
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, stdout.String(), stderr.String()
+	res := testbin.Run(t, cmd)
+	return res.Code, res.Stdout, res.Stderr
 }
 
 // openUp lets others into dir and its parents up to the temp directory

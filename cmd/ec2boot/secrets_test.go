@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ec2boot/ec2boot/internal/testbin"
 	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
 	"github.com/ec2boot/ec2boot/internal/testpeer/dyndns"
 )
@@ -21,16 +22,8 @@ func leakCheck(t *testing.T, forbidden []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	r := result{code, stdout.String(), stderr.String()}
+	res := testbin.Run(t, cmd)
+	r := result{res.Code, res.Stdout, res.Stderr}
 	for _, s := range forbidden {
 		if strings.Contains(r.stdout+r.stderr, s) {
 			t.Errorf("ec2boot %v printed %q:\n%s\n%s", args[0], s, r.stdout, r.stderr)

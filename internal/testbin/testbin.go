@@ -9,6 +9,8 @@
 package testbin
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -59,4 +61,25 @@ func (b *Binary) Remove() {
 	if b.dir != "" {
 		os.RemoveAll(b.dir)
 	}
+}
+
+// Result is what one run of a command printed, and its exit status.
+type Result struct {
+	Code           int
+	Stdout, Stderr string
+}
+
+// Run runs cmd with its stdout and stderr collected and returns them with
+// the exit status. A non-zero exit is a result; not getting to run at all
+// fails t.
+func Run(t testing.TB, cmd *exec.Cmd) Result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return Result{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
 }

@@ -52,3 +52,25 @@ func (f *fatalT) Fatal(args ...any) {
 	f.msg = fmt.Sprint(args...)
 	panic("fatal")
 }
+
+func TestRun(t *testing.T) {
+	for _, tc := range []struct {
+		script string
+		want   Result
+	}{
+		{`echo out; echo err >&2`, Result{0, "out\n", "err\n"}},
+		{`echo partial; exit 3`, Result{3, "partial\n", ""}},
+	} {
+		if got := Run(t, exec.Command("sh", "-c", tc.script)); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.script, got, tc.want)
+		}
+	}
+	ft := &fatalT{TB: t}
+	func() {
+		defer func() { _ = recover() }()
+		Run(ft, exec.Command("/nonexistent/ec2boot-no-such-binary"))
+	}()
+	if !strings.Contains(ft.msg, "no such file") {
+		t.Errorf("a command that cannot start: failure %q, want it named", ft.msg)
+	}
+}

@@ -36,7 +36,6 @@
 package docs_test
 
 import (
-	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
@@ -200,16 +199,8 @@ func ec2boot(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code, stdout.String() + stderr.String()}
+	res := testbin.Run(t, cmd)
+	return result{res.Code, res.Stdout + res.Stderr}
 }
 
 // TestDocExamples validates every toml and yaml block of the docs.
