@@ -57,22 +57,29 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// goldenBoth compares both renderings of f with testdata/base.env and
+// testdata/base.json.
+func goldenBoth(t *testing.T, base string, f *facts.Facts) {
+	t.Helper()
+	env, err := factsfile.RenderEnv(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, base+".env", env)
+	js, err := factsfile.RenderJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, base+".json", js)
+}
+
 func TestRenderGolden(t *testing.T) {
-	env, err := factsfile.RenderEnv(sample())
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "facts.env", env)
-	js, err := factsfile.RenderJSON(sample())
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "facts.json", js)
+	goldenBoth(t, "facts", sample())
 
 	degraded := sample()
 	degraded.Source = facts.SourceCache
 	degraded.Degraded = `instance metadata unavailable (GET /latest/meta-data/mac: "connection refused"); using the last known facts`
-	env, err = factsfile.RenderEnv(degraded)
+	env, err := factsfile.RenderEnv(degraded)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,16 +23,7 @@ func fleetSample() *facts.Facts {
 }
 
 func TestRenderFleetGolden(t *testing.T) {
-	env, err := factsfile.RenderEnv(fleetSample())
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "facts-fleet.env", env)
-	js, err := factsfile.RenderJSON(fleetSample())
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "facts-fleet.json", js)
+	goldenBoth(t, "facts-fleet", fleetSample())
 }
 
 // Two keys that make one variable: the one that sorts first keeps it, the
