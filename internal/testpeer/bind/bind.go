@@ -174,10 +174,7 @@ zone %q {
 	}
 	cmd := exec.Command(named, "-g", "-n", "1", "-c", filepath.Join(dir, "named.conf"))
 	cmd.Dir = dir
-	if s.proc, err = daemon.Start(cmd); err != nil {
-		return nil, err
-	}
-	if err := s.proc.WaitSOA(s.Addr, s.Zone, 10*time.Second); err != nil {
+	if s.proc, err = daemon.StartDNS(cmd, s.Addr, s.Zone); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -4,8 +4,8 @@
 // messages, a wait for readiness ends early when it exits, and stopping
 // asks first (SIGTERM) and kills only after a grace period.
 //
-//	p, err := daemon.Start(exec.Command(named, "-g", "-c", conf))
-//	err = p.WaitSOA(addr, zone, 10*time.Second) // stops p when it fails
+//	p, err := daemon.StartDNS(exec.Command(named, "-g", "-c", conf), addr, zone)
+//	// err wraps ErrAddrInUse when the port was taken: Retry picks another.
 //	defer p.Stop(5 * time.Second)
 package daemon
 
@@ -159,6 +159,19 @@ func (p *Process) WaitSOA(addr, zone string, limit time.Duration) error {
 		return fmt.Errorf("%s on %s: %w", p.name, addr, err)
 	}
 	return err
+}
+
+// StartDNS starts a DNS daemon and waits up to 10 s until it serves
+// zone's SOA at addr (see WaitSOA).
+func StartDNS(cmd *exec.Cmd, addr, zone string) (*Process, error) {
+	p, err := Start(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.WaitSOA(addr, zone, 10*time.Second); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // Retry calls start up to attempts times while it fails with ErrAddrInUse,

@@ -137,10 +137,7 @@ log:
 	}
 	cmd := exec.Command(bin, "-c", filepath.Join(dir, "knot.conf"))
 	cmd.Dir = dir
-	if s.proc, err = daemon.Start(cmd); err != nil {
-		return nil, err
-	}
-	if err := s.proc.WaitSOA(s.Addr, s.Zone, 10*time.Second); err != nil {
+	if s.proc, err = daemon.StartDNS(cmd, s.Addr, s.Zone); err != nil {
 		return nil, err
 	}
 	return s, nil
