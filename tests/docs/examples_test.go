@@ -57,11 +57,6 @@ const repo = "../.."
 // ec2bootBin is the binary the examples run, built once for the package.
 var ec2bootBin = testbin.New("github.com/ec2boot/ec2boot/cmd/ec2boot")
 
-func binary(t *testing.T) string {
-	t.Helper()
-	return ec2bootBin.Path(t)
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
 	ec2bootBin.Remove()
@@ -197,7 +192,7 @@ type result struct {
 // ec2boot runs the binary with a bare environment plus env.
 func ec2boot(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	cmd := exec.Command(ec2bootBin.Path(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	res := testbin.Run(t, cmd)
 	return result{res.Code, res.Stdout + res.Stderr}
