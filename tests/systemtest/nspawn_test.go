@@ -127,12 +127,16 @@ func (c *container) must(t *testing.T, args ...string) string {
 // ("running", or "degraded" when a unit failed).
 func (c *container) waitRunning(t *testing.T) string {
 	t.Helper()
-	// Until systemd has its private socket, systemctl cannot connect.
+	// Until systemd has its private socket, systemctl cannot connect; until
+	// it has set up /run/systemd/system, systemctl answers "offline" (the
+	// system looks not booted with systemd). Both are too early to ask; a
+	// systemd that never comes up still ends as "offline" at the deadline.
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		out, _ := c.exec(90*time.Second, "systemctl", "is-system-running", "--wait")
 		out = strings.TrimSpace(out)
-		if !strings.Contains(out, "Failed to connect to bus") || time.Now().After(deadline) {
+		early := strings.Contains(out, "Failed to connect to bus") || out == "offline"
+		if !early || time.Now().After(deadline) {
 			return out
 		}
 		time.Sleep(50 * time.Millisecond)
