@@ -82,7 +82,7 @@ publish = { account = "corp" }
 	start := time.Now()
 	c.stop(t)
 	if got := addrs(); len(got) != 0 {
-		t.Fatalf("%s = %v after the container shut down: ExecStop did not remove the member\n%s", leaveRecord, got, tail(c.out.String(), 40))
+		t.Fatalf("%s = %v after the container shut down: ExecStop did not remove the member\n%s", leaveRecord, got, tail(c.proc.Log(), 40))
 	}
 	t.Logf("shutdown with the leave took %s", time.Since(start).Round(100*time.Millisecond))
 }
