@@ -2,11 +2,11 @@
 // `ec2boot status --json`) into Prometheus metrics in node_exporter's
 // textfile-collector format, and writes them with the project's one writer.
 //
-// client_golang builds and checks the families in a registry made for each
-// write (no global registry, nothing kept between runs); expfmt encodes them
-// into a buffer that atomicfile writes. prometheus.WriteToTextfile is not
-// used: it does its own temporary file and rename, outside atomicfile's
-// link rule, ownership, compare-first and crash-safety guarantees.
+// The families are built directly as client_model values (families.go) and
+// encoded by expfmt into a buffer that atomicfile writes. client_golang is
+// not imported: its prometheus package builds a default registry with the
+// Go and process collectors in its init, on every start of the binary
+// whether or not a run writes metrics, and links the registry with it.
 package metrics
 
 import (
@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
@@ -64,22 +63,18 @@ func RecordState(r ddns.RecordStatus) string {
 
 // Gather builds the metric families of one run.
 func Gather(rep *run.Report, records []ddns.RecordStatus) ([]*dto.MetricFamily, error) {
-	reg := prometheus.NewPedanticRegistry()
-	g := func(name, help string, labels ...string) *prometheus.GaugeVec {
-		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "ec2boot", Name: name, Help: help}, labels)
-		reg.MustRegister(v)
-		return v
-	}
+	var fams families
+	g := fams.gauge
 
 	g("last_run_timestamp_seconds", "When the last run started, in seconds since the epoch.", "command").
-		WithLabelValues(rep.Command).Set(float64(rep.StartedAt.UnixNano()) / 1e9)
+		with(rep.Command).set(float64(rep.StartedAt.UnixNano()) / 1e9)
 	g("last_run_duration_seconds", "How long the last run took.", "command").
-		WithLabelValues(rep.Command).Set(time.Duration(rep.Duration).Seconds())
+		with(rep.Command).set(time.Duration(rep.Duration).Seconds())
 	g("last_run_exit_code", "The last run's exit code (0 done, 2 a step failed, 4 degraded, ...).", "command").
-		WithLabelValues(rep.Command).Set(float64(rep.ExitCode))
+		with(rep.Command).set(float64(rep.ExitCode))
 	outcome := g("last_run_outcome", "1 for the last run's outcome, 0 for the others.", "command", "outcome")
 	for _, o := range withExtra(outcomes, rep.Outcome) {
-		outcome.WithLabelValues(rep.Command, o).Set(boolf(o == rep.Outcome))
+		outcome.with(rep.Command, o).set(boolf(o == rep.Outcome))
 	}
 
 	dur := g("step_duration_seconds", "How long each step took in the last run.", "step")
@@ -89,14 +84,14 @@ func Gather(rep *run.Report, records []ddns.RecordStatus) ([]*dto.MetricFamily, 
 	sent := 0
 	for _, s := range rep.Steps {
 		sent += s.Requests
-		dur.WithLabelValues(s.Name).Set(time.Duration(s.Duration).Seconds())
-		changes.WithLabelValues(s.Name).Set(float64(len(s.Changed)))
+		dur.with(s.Name).set(time.Duration(s.Duration).Seconds())
+		changes.with(s.Name).set(float64(len(s.Changed)))
 		for _, st := range withExtra(stepStatuses, s.Status) {
-			status.WithLabelValues(s.Name, st).Set(boolf(st == s.Status))
+			status.with(s.Name, st).set(boolf(st == s.Status))
 		}
 	}
 
-	requests.WithLabelValues().Set(float64(sent))
+	requests.with().set(float64(sent))
 
 	byState := g("dns_records", "DNS records by state after the last run.", "state")
 	recState := g("dns_record_state", "1 for each DNS record's state after the last run.", "account", "name", "type", "state")
@@ -104,10 +99,10 @@ func Gather(rep *run.Report, records []ddns.RecordStatus) ([]*dto.MetricFamily, 
 	for _, r := range records {
 		st := RecordState(r)
 		count[st]++
-		recState.WithLabelValues(r.Account, r.Name, r.Type, st).Set(1)
+		recState.with(r.Account, r.Name, r.Type, st).set(1)
 	}
 	for _, st := range recordStates {
-		byState.WithLabelValues(st).Set(float64(count[st]))
+		byState.with(st).set(float64(count[st]))
 	}
 
 	used := g("filesystem_used_bytes", "Bytes used on each watched filesystem (df's used), after the last run.", "path")
@@ -115,12 +110,12 @@ func Gather(rep *run.Report, records []ddns.RecordStatus) ([]*dto.MetricFamily, 
 	ratio := g("filesystem_used_ratio", "Used over used plus available (df's Use%), 0 to 1.", "path")
 	inodes := g("filesystem_inodes_used_ratio", "Inodes used over total, 0 to 1.", "path")
 	for _, u := range rep.Disk {
-		used.WithLabelValues(u.Path).Set(float64(u.Used))
-		size.WithLabelValues(u.Path).Set(float64(u.Used + u.Avail))
+		used.with(u.Path).set(float64(u.Used))
+		size.with(u.Path).set(float64(u.Used + u.Avail))
 		if u.Used+u.Avail > 0 {
-			ratio.WithLabelValues(u.Path).Set(float64(u.Used) / float64(u.Used+u.Avail))
+			ratio.with(u.Path).set(float64(u.Used) / float64(u.Used+u.Avail))
 		}
-		inodes.WithLabelValues(u.Path).Set(float64(u.InodePct) / 100)
+		inodes.with(u.Path).set(float64(u.InodePct) / 100)
 	}
 
 	peers := g("peers", "Peers with an address per role (fresh or stale) in the last run.", "role")
@@ -128,21 +123,21 @@ func Gather(rep *run.Report, records []ddns.RecordStatus) ([]*dto.MetricFamily, 
 	missing := g("peers_missing", "Peers per role left out: never resolved, or stale past peers.stale_after.", "role")
 	oldest := g("peers_oldest_stale_age_seconds", "Per role, how long the longest-failing stale peer had not resolved at the last run; 0 when none is stale.", "role")
 	for _, r := range rep.Peers {
-		peers.WithLabelValues(r.Role).Set(float64(r.Peers))
-		stale.WithLabelValues(r.Role).Set(float64(r.Stale))
-		missing.WithLabelValues(r.Role).Set(float64(r.Missing))
+		peers.with(r.Role).set(float64(r.Peers))
+		stale.with(r.Role).set(float64(r.Stale))
+		missing.with(r.Role).set(float64(r.Missing))
 		age := 0.0
 		if r.OldestStaleSince != nil {
 			age = rep.StartedAt.Sub(*r.OldestStaleSince).Seconds()
 		}
-		oldest.WithLabelValues(r.Role).Set(max(age, 0))
+		oldest.with(r.Role).set(max(age, 0))
 	}
 
 	relocated := g("relocated", "1 for each path on the instance store after the last run, 0 for one left on the root disk.", "path")
 	for _, st := range rep.Relocation {
-		relocated.WithLabelValues(st.Path).Set(boolf(st.Relocated))
+		relocated.with(st.Path).set(boolf(st.Relocated))
 	}
-	return reg.Gather()
+	return fams.gather()
 }
 
 // Encode is the text exposition of the families.
