@@ -15,7 +15,7 @@ ec2boot validate /etc/ec2boot/config.toml
 # The package enables them on a first install; be explicit for upgrades of
 # an image that had them disabled. Not started: the build instance must not
 # register its own names.
-systemctl enable ec2boot-early.service ec2boot.service ec2boot.timer
+systemctl enable ec2boot-early.service ec2boot.service ec2boot-leave.service ec2boot.timer
 
 if [ -d /etc/cloud/cloud.cfg.d ]; then
     cat > /etc/cloud/cloud.cfg.d/99-ec2boot.cfg <<'CFG'

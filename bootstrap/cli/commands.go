@@ -239,12 +239,12 @@ func Commands() []Command {
 			Summary: "leave the DNS role records this instance publishes under",
 			Help: "Removes this instance's address and member record from every DNS role record it publishes\n" +
 				"under (peers.discover.ROLE.publish), from the cached configuration and facts, within\n" +
-				"--timeout. ec2boot.service runs it as ExecStop= at shutdown, while the network is still up,\n" +
+				"--timeout. ec2boot-leave.service runs it as ExecStop= at shutdown, while the network is up,\n" +
 				"so that a clean leave disappears from every peer's next run. Roles found by EC2 tags have\n" +
 				"nothing to remove. Exits 2 when a removal failed (the member is pruned after 24 hours).",
 			Flags: []Flag{{Name: "timeout", Type: FlagDuration, Arg: "DURATION", Default: "20s", Help: "give up after this long, the lock wait included"}},
 			Examples: []Example{
-				{"ec2boot stop", "what ec2boot.service runs at shutdown"},
+				{"ec2boot stop", "what ec2boot-leave.service runs at shutdown"},
 				{"ec2boot --root /mnt/img stop --timeout 5s", "leave from a mounted image's state, quickly"},
 			},
 			run: func(ctx context.Context, g *Globals, v Values, _ []string) int {

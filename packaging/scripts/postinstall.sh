@@ -18,7 +18,7 @@ if [ -d /run/systemd/system ]; then
 fi
 if [ "$first_install" = yes ] && command -v systemctl >/dev/null 2>&1; then
     # Works without a running systemd too (image builds, chroots).
-    systemctl enable ec2boot-early.service ec2boot.service ec2boot.timer >/dev/null 2>&1 || \
-        echo "ec2boot: could not enable the units; run: systemctl enable ec2boot-early.service ec2boot.service ec2boot.timer" >&2
+    systemctl enable ec2boot-early.service ec2boot.service ec2boot-leave.service ec2boot.timer >/dev/null 2>&1 || \
+        echo "ec2boot: could not enable the units; run: systemctl enable ec2boot-early.service ec2boot.service ec2boot-leave.service ec2boot.timer" >&2
 fi
 exit 0

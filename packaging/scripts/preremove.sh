@@ -13,6 +13,6 @@ if command -v systemctl >/dev/null 2>&1; then
     if [ -d /run/systemd/system ]; then
         systemctl stop ec2boot.timer ec2boot-refresh.service >/dev/null 2>&1 || true
     fi
-    systemctl disable ec2boot.timer ec2boot.service ec2boot-early.service >/dev/null 2>&1 || true
+    systemctl disable ec2boot.timer ec2boot.service ec2boot-leave.service ec2boot-early.service >/dev/null 2>&1 || true
 fi
 exit 0

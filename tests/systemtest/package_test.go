@@ -15,6 +15,7 @@ var packaged = map[string]string{
 	"/usr/lib/systemd/system/ec2boot-early.service":   "-rw-r--r--",
 	"/usr/lib/systemd/system/ec2boot-refresh.service": "-rw-r--r--",
 	"/usr/lib/systemd/system/ec2boot.timer":           "-rw-r--r--",
+	"/usr/lib/systemd/system/ec2boot-leave.service":   "-rw-r--r--",
 	"/etc/ec2boot/config.toml":                        "-rw-r-----",
 	"/var/lib/ec2boot":                                "drwx------",
 }
@@ -61,6 +62,7 @@ func TestDebPackage(t *testing.T) {
 		"systemd/ec2boot-early.service":   "usr/lib/systemd/system/ec2boot-early.service",
 		"systemd/ec2boot.timer":           "usr/lib/systemd/system/ec2boot.timer",
 		"systemd/ec2boot-refresh.service": "usr/lib/systemd/system/ec2boot-refresh.service",
+		"systemd/ec2boot-leave.service":   "usr/lib/systemd/system/ec2boot-leave.service",
 		"packaging/config.toml":           "etc/ec2boot/config.toml",
 	} {
 		want, err := os.ReadFile(filepath.Join(repoRoot(t), src))
@@ -97,7 +99,7 @@ func TestRpmPackage(t *testing.T) {
 		t.Errorf("config files in the .rpm = %q", cfg)
 	}
 	scripts := run(t, time.Minute, rpm, "-qp", "--scripts", "--nosignature", pkg)
-	for _, want := range []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet", "systemctl enable ec2boot-early.service ec2boot.service ec2boot.timer"} {
+	for _, want := range []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet", "systemctl enable ec2boot-early.service ec2boot.service ec2boot-leave.service ec2boot.timer"} {
 		if !strings.Contains(scripts, want) {
 			t.Errorf("rpm scripts lack %q:\n%s", want, scripts)
 		}

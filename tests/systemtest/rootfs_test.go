@@ -219,6 +219,7 @@ func TestImage(t *testing.T) {
 		"/etc/systemd/system/multi-user.target.wants/ec2boot.service",
 		"/etc/systemd/system/sysinit.target.wants/ec2boot-early.service",
 		"/etc/systemd/system/timers.target.wants/ec2boot.timer",
+		"/etc/systemd/system/multi-user.target.wants/ec2boot-leave.service",
 		"/etc/ec2boot/config.toml"} {
 		if _, err := os.Lstat(filepath.Join(img, p)); err != nil {
 			t.Errorf("the image lacks %s: %v", p, err)
@@ -232,7 +233,7 @@ func TestImage(t *testing.T) {
 		t.Errorf("prepare-image --apply did not report a clean image:\n%s", log)
 	}
 	analyze := needTool(t, "systemd-analyze", "apt-get install systemd")
-	out, err := runErr(time.Minute, nil, analyze, "verify", "--man=no", "--root="+img, "ec2boot.service", "ec2boot-early.service", "ec2boot-refresh.service", "ec2boot.timer")
+	out, err := runErr(time.Minute, nil, analyze, "verify", "--man=no", "--root="+img, "ec2boot.service", "ec2boot-early.service", "ec2boot-refresh.service", "ec2boot-leave.service", "ec2boot.timer")
 	if err := verifyProblem(out, err); err != nil {
 		t.Errorf("against the image: %v", err)
 	}

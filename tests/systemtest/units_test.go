@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-var unitFiles = []string{"ec2boot.service", "ec2boot-early.service", "ec2boot-refresh.service", "ec2boot.timer"}
+var unitFiles = []string{"ec2boot.service", "ec2boot-early.service", "ec2boot-refresh.service", "ec2boot-leave.service", "ec2boot.timer"}
 
 // verifyUnits runs `systemd-analyze verify` on unit files in a private
 // mount namespace where /usr/bin carries an overlay with an ec2boot
@@ -89,9 +89,16 @@ func TestUnitsShape(t *testing.T) {
 			"Type": "oneshot", "ExecStart": "/usr/bin/ec2boot run", "Wants": "network-online.target",
 			"WantedBy": "multi-user.target", "TimeoutStartSec": "5min", "SuccessExitStatus": "5",
 			"RemainAfterExit": "yes", "Before": "multi-user.target shutdown.target",
-			// A member of a DNS role record leaves it at shutdown, while
-			// the network is up (After=network-online.target).
-			"ExecStop": "/usr/bin/ec2boot stop --timeout 20s", "TimeoutStopSec": "30s", "Conflicts": "shutdown.target",
+			// No ExecStop=: it would not run after a failed boot run.
+			"ExecStop": "",
+		}},
+		{"ec2boot-leave.service", map[string]string{
+			// Always starts, so that its ExecStop= runs at shutdown
+			// whatever the boot run's outcome, while the network is up.
+			"Type": "oneshot", "RemainAfterExit": "yes", "ExecStart": "/bin/true",
+			"ExecStop": "/usr/bin/ec2boot stop --timeout 20s", "TimeoutStopSec": "30s",
+			"After": "network-online.target nss-lookup.target ec2boot.service", "Wants": "network-online.target",
+			"Conflicts": "shutdown.target", "Before": "shutdown.target", "WantedBy": "multi-user.target",
 		}},
 		{"ec2boot-refresh.service", map[string]string{
 			"Type": "oneshot", "ExecStart": "/usr/bin/ec2boot run", "TimeoutStartSec": "5min", "SuccessExitStatus": "5",
