@@ -21,6 +21,8 @@ func TestImportsPointDown(t *testing.T) {
 		{"peers", "step"},       // the peer set is below the steps
 		{"lock", "run"},         //
 		{"ddns", "run"},         //
+		{"ddns", "publish"},     // publish writes role records through ddns's accounts
+		{"peers", "publish"},    // readers of a role record never need its writers
 	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Fatalf("the go command is needed: %v", err)
