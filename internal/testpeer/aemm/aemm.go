@@ -251,6 +251,11 @@ func freePort(host string) (int, error) {
 }
 
 // configJSON renders the emulator's config file (its viper keys).
+// JSON is the emulator's configuration file for cfg, for a test that runs
+// the emulator itself (inside a network namespace, say) rather than
+// through Start. Host and Port are used as given.
+func (cfg Config) JSON() ([]byte, error) { return configJSON(cfg) }
+
 func configJSON(cfg Config) ([]byte, error) {
 	meta := map[string]any{}
 	values := map[string]any{}
