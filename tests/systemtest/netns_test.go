@@ -9,12 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ec2boot/ec2boot/internal/testenv"
 	"github.com/ec2boot/ec2boot/internal/testpeer/aemm"
+	"github.com/ec2boot/ec2boot/internal/testpeer/awsapi"
 	"github.com/ec2boot/ec2boot/internal/testpeer/daemon"
 )
 
@@ -35,7 +37,14 @@ type instance struct {
 	// imdsV1 lets the emulator answer requests without a session token
 	// too (a launch template's http_tokens "optional").
 	imdsV1 bool
-	imds   *daemon.Process
+	// inventory, when set, is the instance as the EC2 API lists it: the
+	// emulator then serves what awsapi.Instance.AEMMConfig makes of it
+	// (identity, addresses, tags, the role's credentials) with userData,
+	// so that what the instance reads about itself and what its peers
+	// discover agree. The fields above other than netns, imdsAddr and
+	// userData are then unused.
+	inventory *awsapi.Instance
+	imds      *daemon.Process
 }
 
 // ipCmd runs ip(8) and fails the test on error.
@@ -79,6 +88,45 @@ func (in *instance) startIMDS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b, err := in.imdsConfig(imdsHost, imdsPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "aemm.json")
+	if err := os.WriteFile(cfg, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", in.netns, bin, "-c", cfg)
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	if in.imds, err = daemon.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.stopIMDS)
+	// Ready when a token PUT succeeds from inside the namespace.
+	probe := `for i in $(seq 1 300); do curl -sf -o /dev/null -m 1 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://` + listen + `/latest/api/token && exit 0; sleep 0.02; done; exit 1`
+	if out, err := runErr(30*time.Second, nil, "ip", "netns", "exec", in.netns, "sh", "-c", probe); err != nil {
+		t.Fatalf("metadata emulator in %s not ready: %v %s\n%s", in.netns, err, out, in.imds.Log())
+	}
+}
+
+// fleetRegion is the region of every simulated instance.
+const fleetRegion = "eu-west-1"
+
+// imdsConfig is the emulator's configuration file for the instance,
+// listening on imdsHost:imdsPort.
+func (in *instance) imdsConfig(imdsHost, imdsPort string) ([]byte, error) {
+	if in.inventory != nil {
+		c, err := in.inventory.AEMMConfig(fleetRegion)
+		if err != nil {
+			return nil, err
+		}
+		c.UserData = in.userData
+		c.Host = imdsHost
+		if c.Port, err = strconv.Atoi(imdsPort); err != nil {
+			return nil, fmt.Errorf("metadata port %q: %w", imdsPort, err)
+		}
+		return c.JSON()
+	}
 	host := "ip-" + strings.ReplaceAll(in.localIPv4, ".", "-") + ".eu-west-1.compute.internal"
 	doc := map[string]any{
 		"imdsv2": !in.imdsV1,
@@ -99,22 +147,11 @@ func (in *instance) startIMDS(t *testing.T) {
 	if in.nameTag != "" {
 		doc["metadata"].(map[string]any)["values"].(map[string]string)["tags-instance-name"] = in.nameTag
 	}
-	b, _ := json.MarshalIndent(doc, "", "  ")
-	cfg := filepath.Join(dir, "aemm.json")
-	if err := os.WriteFile(cfg, b, 0o600); err != nil {
-		t.Fatal(err)
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("metadata emulator config: %w", err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", in.netns, bin, "-c", cfg)
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	if in.imds, err = daemon.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(in.stopIMDS)
-	// Ready when a token PUT succeeds from inside the namespace.
-	probe := `for i in $(seq 1 300); do curl -sf -o /dev/null -m 1 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://` + listen + `/latest/api/token && exit 0; sleep 0.02; done; exit 1`
-	if out, err := runErr(30*time.Second, nil, "ip", "netns", "exec", in.netns, "sh", "-c", probe); err != nil {
-		t.Fatalf("metadata emulator in %s not ready: %v %s\n%s", in.netns, err, out, in.imds.Log())
-	}
+	return b, nil
 }
 
 func (in *instance) stopIMDS() {
