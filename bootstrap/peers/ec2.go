@@ -9,13 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/logging"
 
+	"github.com/ec2boot/ec2boot/bootstrap/awsconfig"
 	"github.com/ec2boot/ec2boot/bootstrap/config"
 	fleetnames "github.com/ec2boot/ec2boot/bootstrap/names"
 )
@@ -52,30 +50,16 @@ type EC2 struct {
 	PageSize int32
 }
 
-// NewEC2Client makes the EC2 client of a role: region, credentials from
-// the SDK's default chain (for an instance, its role's credentials from
-// the metadata service at imdsEndpoint, the one ec2boot reads its facts
-// from), and the endpoint from AWS_ENDPOINT_URL_EC2 or AWS_ENDPOINT_URL.
-// It sends nothing.
+// NewEC2Client makes the EC2 client of a role: region, credentials and
+// the endpoint as bootstrap/awsconfig reads them (the environment's keys,
+// else the instance role from the metadata service at imdsEndpoint, the
+// one ec2boot reads its facts from; AWS_ENDPOINT_URL_EC2, else
+// AWS_ENDPOINT_URL). A throttled or failing call is retried a little,
+// within the call's deadline; the next timer run is the real retry. It
+// sends nothing.
 func NewEC2Client(ctx context.Context, region, imdsEndpoint string) (*ec2.Client, error) {
-	opts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRegion(region),
-		// The SDK would print its own warnings on stderr, outside the
-		// run's log; every error it has reaches the run as an error.
-		awsconfig.WithLogger(logging.Nop{}),
-		// A throttled or failing call is retried a little, within the
-		// call's deadline; the next timer run is the real retry.
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 3
-				o.MaxBackoff = time.Second
-			})
-		}),
-	}
-	if imdsEndpoint != "" {
-		opts = append(opts, awsconfig.WithEC2IMDSEndpoint(imdsEndpoint))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsconfig.New(awsconfig.Options{Region: region, Service: "EC2", IMDSEndpoint: imdsEndpoint,
+		MaxAttempts: 3, MaxBackoff: time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
 	}

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	r53 "github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/ec2boot/ec2boot/bootstrap/awsconfig"
 )
 
 // SigningRegion is the region Route 53's global endpoint signs for. It is
@@ -83,23 +83,13 @@ type Sets struct {
 	A, AAAA, Owner *types.ResourceRecordSet
 }
 
-// New makes a client from the SDK's default configuration: credentials
-// from its default chain (on an instance: the role, through the metadata
-// service at cfg.IMDSEndpoint), endpoint overrides from
-// AWS_ENDPOINT_URL_ROUTE_53 / AWS_ENDPOINT_URL. It sends nothing.
+// New makes a client with credentials and endpoint as bootstrap/awsconfig
+// reads them: the environment's keys, else the instance role through the
+// metadata service at cfg.IMDSEndpoint; AWS_ENDPOINT_URL_ROUTE_53, else
+// AWS_ENDPOINT_URL. It sends nothing.
 func New(ctx context.Context, cfg Config) (*Client, error) {
-	opts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRegion(SigningRegion),
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts, o.MaxBackoff = MaxAttempts, MaxBackoff
-			})
-		}),
-	}
-	if cfg.IMDSEndpoint != "" {
-		opts = append(opts, awsconfig.WithEC2IMDSEndpoint(cfg.IMDSEndpoint))
-	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	ac, err := awsconfig.New(awsconfig.Options{Region: SigningRegion, Service: "ROUTE_53", IMDSEndpoint: cfg.IMDSEndpoint,
+		MaxAttempts: MaxAttempts, MaxBackoff: MaxBackoff})
 	if err != nil {
 		return nil, fmt.Errorf("AWS SDK configuration: %w", err)
 	}
