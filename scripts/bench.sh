@@ -85,6 +85,8 @@ inns() {
 
 echo "bench: fleet simulation (N = 10, 100, 1000)"
 inns 300 "$OUT/bin/bench-fleet" -n 10,100,1000 -json "$OUT/fleet.json" >"$OUT/fleet.md"
+echo "bench: peer discovery simulation (N = 10, 100)"
+inns 300 "$OUT/bin/bench-fleet" -discover -n 10,100 >"$OUT/discover.md"
 
 if [ "${BENCH_QUICK:-}" = 1 ]; then
 	inns 300 "$OUT/bin/bench-driver" -quick -doc "" -out "$OUT" -fleet "$OUT/fleet.json" \
@@ -107,6 +109,6 @@ done
 
 echo "bench: measurements (RUNS=$RUNS, COMPARE_RUNS=$COMPARE_RUNS)"
 inns 900 "$OUT/bin/bench-driver" -runs "$RUNS" -compare-runs "$COMPARE_RUNS" -out "$OUT" \
-	-fleet "$OUT/fleet.json" -tags "$TAGS" -gobench "$OUT/gobench.txt" -profile-top "$OUT/cold.top,$OUT/nochange.top" -doc docs/benchmarks.md \
+	-fleet "$OUT/fleet.json" -discover "$OUT/discover.md" -tags "$TAGS" -gobench "$OUT/gobench.txt" -profile-top "$OUT/cold.top,$OUT/nochange.top" -doc docs/benchmarks.md \
 	-base "$BASE_SRC/bin/ec2boot" -base-src "$BASE_SRC" -base-rev "$BASE_REV" -base-tags "$BASE_TAGS" \
 	-ec2boot bin/ec2boot -testpeers bin/ec2boot-testpeers -aemm "$AEMM"

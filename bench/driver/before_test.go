@@ -183,3 +183,18 @@ func TestBeforeAfterSection(t *testing.T) {
 		}
 	}
 }
+
+// The discovery simulation's table goes into section 5 when it ran, and
+// nothing is said of it when it did not.
+func TestDiscoverySection(t *testing.T) {
+	r := &results{Discover: "| N | period |\n|---|---|\n| 10 | first boot of the whole group |\n"}
+	doc := r.markdown(nil, "")
+	for _, want := range []string{"### Peer discovery by EC2 tags", "| 10 | first boot of the whole group |", "N = 1,000 is computed"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("no %q in the document", want)
+		}
+	}
+	if doc := (&results{}).markdown(nil, ""); strings.Contains(doc, "Peer discovery by EC2 tags") {
+		t.Error("a discovery section without a simulation")
+	}
+}

@@ -32,6 +32,7 @@ type options struct {
 	profileTop               string
 	tags                     string
 	gobench                  string
+	discover                 string
 	// The reference binary ("before"), its source tree, revision and tags.
 	base, baseSrc, baseRev, baseTags string
 }
@@ -50,6 +51,7 @@ func main() {
 	flag.IntVar(&o.profile, "profile", 0, "instead of the benchmark: run the cold and no-change jobs this many times in-process under the CPU profiler")
 	flag.StringVar(&o.profileTop, "profile-top", "", "comma-separated pprof -top outputs (cold, no-change) to include in the document")
 	flag.StringVar(&o.gobench, "gobench", "", "output of the Go benchmarks to include in the document")
+	flag.StringVar(&o.discover, "discover", "", "the peer discovery simulation's Markdown output to include")
 	flag.StringVar(&o.tags, "tags", "", "build tags of the release build (for the size breakdown)")
 	flag.StringVar(&o.base, "base", "", "the reference binary (before) measured against -ec2boot (empty: none)")
 	flag.StringVar(&o.baseSrc, "base-src", "", "the reference binary's source tree (for its size breakdown)")
@@ -145,6 +147,7 @@ func run(o options) error {
 		fleetTable = readOr(strings.TrimSuffix(o.fleet, ".json") + ".md")
 	}
 	b.res.GoBench = readOr(o.gobench)
+	b.res.Discover = readOr(o.discover)
 	doc := b.res.markdown(tops, fleetTable)
 	fmt.Println(b.res.table())
 	if o.doc != "" {

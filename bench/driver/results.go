@@ -46,6 +46,8 @@ type results struct {
 	SizeRefs  []pkgSize
 	Fleet     json.RawMessage `json:",omitempty"`
 	GoBench   string          `json:",omitempty"`
+	// Discover is bench/fleet -discover's Markdown output.
+	Discover  string `json:",omitempty"`
 	LoadStart string
 	LoadEnd   string
 	Notes     []string
