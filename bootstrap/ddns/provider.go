@@ -12,6 +12,8 @@ import (
 	"context"
 	"net/netip"
 	"strings"
+
+	"github.com/ec2boot/ec2boot/bootstrap/ddns/outcome"
 )
 
 // Change asks a provider to make one name carry exactly these addresses: one
@@ -23,33 +25,25 @@ type Change struct {
 }
 
 // Class says what a provider's answer means for the next run.
-type Class int
+type Class = outcome.Class
 
 // The classes of Outcome.
 const (
-	// Success: the provider now has the address (good, nochg).
-	Success Class = iota
-	// Sticky: a human must act (bad credentials, unknown name, abuse
-	// block); nothing is sent again until the configuration changes or the
-	// operator forces it.
-	Sticky
-	// HoldOff: the provider is in trouble; no attempt for HoldOffFor.
-	HoldOff
-	// Failed: this attempt failed (timeout, reset, unknown reply); the next
-	// run tries again.
-	Failed
+	Success = outcome.Success
+	Sticky  = outcome.Sticky
+	HoldOff = outcome.HoldOff
+	Failed  = outcome.Failed
 )
 
-func (c Class) String() string {
-	switch c {
-	case Success:
-		return "success"
-	case Sticky:
-		return "sticky error"
-	case HoldOff:
-		return "held off"
+// protocolOutcome is the outcome of one change as a protocol package
+// (rfc2136, route53) reports it; account says the cause is the account
+// (key, zone, IAM), not the name.
+func protocolOutcome(class Class, code, detail string, account bool) Outcome {
+	o := Outcome{Code: code, Class: class, Detail: detail, Scope: HostScope}
+	if account {
+		o.Scope = AccountScope
 	}
-	return "failed"
+	return o
 }
 
 // Scope says whether an outcome concerns the whole account or one name.

@@ -31,21 +31,7 @@ func (p *rfc2136Provider) Send(ctx context.Context, batch []Change) []Outcome {
 func (p *rfc2136Provider) outcomes(rs []rfc2136.Result) []Outcome {
 	out := make([]Outcome, len(rs))
 	for i, r := range rs {
-		o := Outcome{Code: r.Code, Detail: r.Detail, Scope: HostScope}
-		if r.Account {
-			o.Scope = AccountScope
-		}
-		switch r.Class {
-		case rfc2136.Success:
-			o.Class = Success
-		case rfc2136.Sticky:
-			o.Class = Sticky
-		case rfc2136.HoldOff:
-			o.Class = HoldOff
-		default:
-			o.Class = Failed
-		}
-		out[i] = o
+		out[i] = protocolOutcome(r.Class, r.Code, r.Detail, r.Account)
 	}
 	return out
 }

@@ -117,21 +117,7 @@ func toRoute53(batch []Change) []route53.Change {
 func fromRoute53(rs []route53.Result) []Outcome {
 	out := make([]Outcome, len(rs))
 	for i, r := range rs {
-		o := Outcome{Code: r.Code, Detail: r.Detail, Scope: HostScope}
-		if r.Account {
-			o.Scope = AccountScope
-		}
-		switch r.Class {
-		case route53.Success:
-			o.Class = Success
-		case route53.Sticky:
-			o.Class = Sticky
-		case route53.HoldOff:
-			o.Class = HoldOff
-		default:
-			o.Class = Failed
-		}
-		out[i] = o
+		out[i] = protocolOutcome(r.Class, r.Code, r.Detail, r.Account)
 	}
 	return out
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/ec2boot/ec2boot/bootstrap/ddns/outcome"
 )
 
 // Fudge is the TSIG time window (RFC 8945 recommends 300 s): a server whose
@@ -42,16 +44,17 @@ type Change struct {
 	PrevOwner  *Owner
 }
 
-// Class says what a reply means for the next run; the values mirror the
-// ddns package's classes.
-type Class int
+// Class says what a reply means for the next run: Sticky when a human
+// must act (key, policy, zone), HoldOff when the server is in trouble,
+// Failed when the next run should read and try again.
+type Class = outcome.Class
 
 // The classes of Result.
 const (
-	Success Class = iota
-	Sticky        // a human must act: key, policy, zone
-	HoldOff       // the server is in trouble
-	Failed        // this attempt failed; the next run reads and tries again
+	Success = outcome.Success
+	Sticky  = outcome.Sticky
+	HoldOff = outcome.HoldOff
+	Failed  = outcome.Failed
 )
 
 // Result is what happened to one change.

@@ -15,6 +15,8 @@ import (
 	r53 "github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/ec2boot/ec2boot/bootstrap/ddns/outcome"
 )
 
 // Change makes one name carry exactly these addresses (one per family).
@@ -23,15 +25,17 @@ type Change struct {
 	Addrs []netip.Addr
 }
 
-// Class is what a result means for the next run.
-type Class int
+// Class is what a result means for the next run: Sticky when a human must
+// act (IAM, zone, input), HoldOff when throttled past the retries, Failed
+// when the next run should read and try again.
+type Class = outcome.Class
 
 // The classes of Result.
 const (
-	Success Class = iota
-	Sticky        // a human must act: IAM, zone, input
-	HoldOff       // throttled past the retries: back off
-	Failed        // this attempt failed; the next run reads and tries again
+	Success = outcome.Success
+	Sticky  = outcome.Sticky
+	HoldOff = outcome.HoldOff
+	Failed  = outcome.Failed
 )
 
 // Result is the answer for one change.
