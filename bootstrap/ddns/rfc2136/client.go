@@ -326,7 +326,7 @@ func (c *Client) build(zone string, batch []Change, cur []current) (*dns.Msg, []
 		if ch.Owner != nil {
 			old := cur[i].sets[dns.TypeTXT]
 			prev[i] = ownerOf(old)
-			if !sameValues(old, []dns.RR{ch.Owner.RR(name, c.TTL)}) {
+			if !sameValues(old, []dns.RR{OwnerRR(*ch.Owner, name, c.TTL)}) {
 				ownerPre, ownerUpd = OwnerRRs(name, *ch.Owner, old, c.TTL)
 			}
 		}

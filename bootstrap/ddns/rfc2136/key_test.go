@@ -135,7 +135,7 @@ func TestOwnerRRs(t *testing.T) {
 	if d := cmp.Diff(wantUpd, text(upd)); d != "" {
 		t.Errorf("update (-want +got):\n%s", d)
 	}
-	old := []dns.RR{Owner{InstanceID: "i-0old", LaunchTime: o.LaunchTime}.RR("web.example.test", 60)}
+	old := []dns.RR{OwnerRR(Owner{InstanceID: "i-0old", LaunchTime: o.LaunchTime}, "web.example.test", 60)}
 	pre, _ = OwnerRRs("web.example.test", o, old, 300)
 	if d := cmp.Diff([]string{`_ec2boot.web.example.test. 0 IN TXT "heritage=ec2boot,ec2boot/instance-id=i-0old,ec2boot/launch-time=2026-12-07T04:00:00Z"`}, text(pre)); d != "" {
 		t.Errorf("prerequisite on the old owner (-want +got):\n%s", d)

@@ -2,60 +2,29 @@ package rfc2136
 
 import (
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/ec2boot/ec2boot/bootstrap/ddns/ownerrecord"
 )
 
-// Owner says which instance registered a name. It is written as one TXT
-// record at OwnerName(name), in the same UPDATE as the addresses:
-//
-//	_ec2boot.web.example.com. 300 IN TXT "heritage=ec2boot,ec2boot/instance-id=i-0abc,ec2boot/launch-time=2026-12-07T04:00:00Z"
-//
-// The value follows external-dns's TXT registry (comma-separated key=value
-// pairs behind a heritage marker); a TXT without "heritage=ec2boot" is
-// someone else's and parses as no owner. The record lives under its own
-// label so that it never meets a CNAME or the name's own TXT (SPF and the
-// like).
-type Owner struct {
-	InstanceID string
-	LaunchTime time.Time
-}
-
-// ownerLabel prefixes the owned name.
-const ownerLabel = "_ec2boot."
+// Owner says which instance registered a name; the record's format is
+// ownerrecord's, written as one TXT at OwnerName(name) in the same UPDATE
+// as the addresses.
+type Owner = ownerrecord.Owner
 
 // OwnerName is where the ownership TXT of name lives.
-func OwnerName(name string) string { return ownerLabel + dns.CanonicalName(name) }
+func OwnerName(name string) string { return ownerrecord.Label + dns.CanonicalName(name) }
 
-// Value is the TXT string.
-func (o Owner) Value() string {
-	return "heritage=ec2boot,ec2boot/instance-id=" + o.InstanceID + ",ec2boot/launch-time=" + o.LaunchTime.UTC().Format(time.RFC3339)
-}
-
-// RR is the ownership TXT record of name.
-func (o Owner) RR(name string, ttl uint32) dns.RR {
+// OwnerRR is o's ownership TXT record for name.
+func OwnerRR(o Owner, name string, ttl uint32) dns.RR {
 	return &dns.TXT{Hdr: dns.RR_Header{Name: OwnerName(name), Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: ttl},
 		Txt: []string{o.Value()}}
 }
 
 // ParseOwner reads an ownership TXT value; ok is false for a TXT that is
 // not ec2boot's or is incomplete.
-func ParseOwner(v string) (o Owner, ok bool) {
-	fields := map[string]string{}
-	for _, f := range strings.Split(v, ",") {
-		k, val, _ := strings.Cut(f, "=")
-		fields[k] = val
-	}
-	if fields["heritage"] != "ec2boot" || fields["ec2boot/instance-id"] == "" {
-		return Owner{}, false
-	}
-	t, err := time.Parse(time.RFC3339, fields["ec2boot/launch-time"])
-	if err != nil {
-		return Owner{}, false
-	}
-	return Owner{InstanceID: fields["ec2boot/instance-id"], LaunchTime: t}, true
-}
+func ParseOwner(v string) (Owner, bool) { return ownerrecord.Parse(v) }
 
 // ownerOf finds ec2boot's owner among the TXT records read at OwnerName.
 func ownerOf(rrs []dns.RR) *Owner {
@@ -88,7 +57,7 @@ func OwnerRRs(name string, o Owner, old []dns.RR, ttl uint32) (prereq, update []
 	}
 	update = []dns.RR{
 		&dns.ANY{Hdr: dns.RR_Header{Name: on, Rrtype: dns.TypeTXT, Class: dns.ClassANY}},
-		o.RR(name, ttl),
+		OwnerRR(o, name, ttl),
 	}
 	return prereq, update
 }

@@ -275,7 +275,7 @@ func TestPeers(t *testing.T) {
 				// address prerequisites alone would still hold.
 				m := new(dns.Msg)
 				m.SetUpdate("example.test.")
-				m.Insert([]dns.RR{theirs.RR(web, 300)})
+				m.Insert([]dns.RR{OwnerRR(theirs, web, 300)})
 				m.SetTsig(otherWriter+".", dns.HmacSHA256, 300, time.Now().Unix())
 				cl := &dns.Client{Net: "tcp", TsigSecret: map[string]string{otherWriter + ".": p.secrets[otherWriter]}}
 				if r, _, err := cl.Exchange(m, p.addr); err != nil || r.Rcode != dns.RcodeSuccess {

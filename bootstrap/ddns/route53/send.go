@@ -104,7 +104,7 @@ func (c *Client) build(ctx context.Context, batch []Change, owned *Owned) (*plan
 				}
 			}
 			mine := &types.ResourceRecordSet{Name: aws.String(OwnerName(n)), Type: types.RRTypeTxt, TTL: aws.Int64(c.cfg.TTL),
-				ResourceRecords: []types.ResourceRecord{{Value: aws.String(c.cfg.Me.Value())}}}
+				ResourceRecords: []types.ResourceRecord{{Value: aws.String(ownerValue(c.cfg.Me))}}}
 			if len(p.changes) > before || old == nil || !sameValues(old, mine) {
 				// Always part of a batch that changes addresses: the
 				// DELETE of the owner read is the batch's condition.
